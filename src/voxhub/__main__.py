@@ -1,0 +1,5 @@
+import sys
+
+from voxhub.cli import main
+
+sys.exit(main())

@@ -1,0 +1,78 @@
+"""Request context: an id on every response, one access-log line per request."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from voxhub.api.errors import error_response
+
+__all__ = ["RequestContextMiddleware"]
+
+access_log = logging.getLogger("voxhub.access")
+error_log = logging.getLogger("voxhub.error")
+_CLIENT_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            return value.decode() if _CLIENT_ID.match(value) else uuid.uuid4().hex
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    """Pure ASGI (no per-request task), outermost around the routes.
+
+    It echoes a client's ``X-Request-Id`` (when it is 1-128 safe characters) or makes one,
+    logs the request, and turns any unhandled exception into a 500 ``internal_error``
+    envelope that still carries the id.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode())
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            error_log.exception("unhandled error", extra={"request_id": request_id})
+            if response_started:
+                raise
+            response = error_response(500, "internal_error", "An internal error occurred.")
+            await response(scope, receive, send_with_id)
+        finally:
+            access_log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "account_id": state.get("account_id"),
+                },
+            )

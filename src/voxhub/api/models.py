@@ -1,0 +1,134 @@
+"""Request and response shapes, named as the hosted API's OpenAPI document names them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from voxhub.domain import Voice
+
+__all__ = [
+    "ErrorResponse",
+    "GetVoiceResponse",
+    "ListVoicesResponse",
+    "StandardAPIError",
+    "VoiceDetailV3",
+    "VoiceListItem",
+    "voice_detail",
+    "voice_list_item",
+]
+
+
+class VoiceDetailV3(BaseModel):
+    """Response payload for GET /v3/voices/{voice_id}."""
+
+    model_config = ConfigDict(title="VoiceDetailV3")
+
+    voice_id: str = Field(title="Voice Id", description="Unique voice identifier.")
+    name: str | None = Field(
+        default=None,
+        title="Name",
+        description="Display name of the voice. Only present when the voice record exists.",
+    )
+    language: str | None = Field(
+        default=None,
+        title="Language",
+        description="Primary language of the voice. Only present when the voice record exists.",
+    )
+    gender: str | None = Field(
+        default=None,
+        title="Gender",
+        description="Gender of the voice (e.g., 'male', 'female'). "
+        "Only present when the voice record exists.",
+    )
+    preview_audio_url: str | None = Field(
+        default=None,
+        title="Preview Audio Url",
+        description="URL to a short preview audio clip. Only present for completed voices.",
+    )
+    status: Literal["processing", "complete", "failed"] | None = Field(
+        default=None, title="Status", description="Clone status. Only present for cloned voices."
+    )
+    failure_message: str | None = Field(
+        default=None,
+        title="Failure Message",
+        description="Error description. Only present when status is 'failed'.",
+    )
+    support_pause: bool = Field(
+        title="Support Pause", description="Whether the voice supports SSML pause/break tags."
+    )
+    support_interactive_avatar: bool = Field(
+        default=False,
+        title="Support Interactive Avatar",
+        description="Whether the voice supports interactive avatar streaming.",
+    )
+    created_at: int | None = Field(
+        default=None, title="Created At", description="Unix timestamp when the voice was created."
+    )
+
+
+class GetVoiceResponse(BaseModel):
+    data: VoiceDetailV3
+
+
+class StandardAPIError(BaseModel):
+    code: str = Field(description="Machine-readable error code", examples=["invalid_parameter"])
+    message: str = Field(description="Human-readable error message", examples=["Voice not found."])
+    param: str | None = Field(default=None, description="Which request field caused the error")
+    doc_url: str | None = Field(default=None, description="Link to error documentation")
+
+
+class ErrorResponse(BaseModel):
+    error: StandardAPIError
+
+
+class VoiceListItem(BaseModel):
+    """A single voice in the listing response."""
+
+    voice_id: str = Field(description="Unique voice identifier.")
+    name: str = Field(description="Display name of the voice.")
+    language: str = Field(description="Primary language of the voice.")
+    gender: str = Field(description="Gender of the voice; 'unknown' until a clone is analysed.")
+    preview_audio_url: str | None = Field(description="URL to a short audio preview of the voice.")
+    support_pause: bool = Field(description="Whether the voice supports SSML pause/break tags.")
+    support_locale: bool = Field(description="Whether the voice supports locale variants.")
+    type: Literal["public", "private"] = Field(description="Public or private (a clone).")
+    status: Literal["processing", "complete", "failed"] | None = Field(
+        default=None, description="Clone status (voxhub addition; null for public voices)."
+    )
+
+
+class ListVoicesResponse(BaseModel):
+    data: list[VoiceListItem]
+    has_more: bool = Field(description="Whether more pages are available")
+    next_token: str | None = Field(description="Opaque cursor for the next page")
+
+
+def voice_detail(voice: Voice) -> VoiceDetailV3:
+    return VoiceDetailV3(
+        voice_id=voice.voice_id,
+        name=voice.name,
+        language=voice.language,
+        gender=voice.gender,
+        preview_audio_url=None,  # previews are rendered by the speech and cloning workflows
+        status=voice.status,
+        failure_message=voice.failure_message if voice.status == "failed" else None,
+        support_pause=voice.support_pause,
+        support_interactive_avatar=voice.support_interactive_avatar,
+        created_at=voice.created_at,
+    )
+
+
+def voice_list_item(voice: Voice) -> VoiceListItem:
+    return VoiceListItem(
+        voice_id=voice.voice_id,
+        name=voice.name,
+        language=voice.language,
+        gender=voice.gender or "unknown",
+        preview_audio_url=None,
+        support_pause=voice.support_pause,
+        support_locale=voice.support_locale,
+        type="public" if voice.is_public else "private",
+        status=voice.status,
+    )

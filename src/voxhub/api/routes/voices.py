@@ -1,0 +1,117 @@
+"""Voice routes: thin handlers that call the voice service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from starlette.responses import Response
+
+from voxhub.api.auth import SECURITY, authenticated, services
+from voxhub.api.models import (
+    ErrorResponse,
+    GetVoiceResponse,
+    ListVoicesResponse,
+    voice_detail,
+    voice_list_item,
+)
+from voxhub.domain import Principal
+from voxhub.errors import InvalidParameter
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Voices"])
+Caller = Annotated[Principal, Depends(authenticated)]
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        400: "Invalid request parameters",
+        401: "Authentication failed",
+        404: "Resource not found",
+        429: "Rate limit exceeded",
+    }
+    responses: dict[int | str, dict[str, Any]] = {
+        status: {"model": ErrorResponse, "description": described[status]} for status in statuses
+    }
+    if 429 in statuses:
+        responses[429]["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying",
+                "schema": {"type": "integer"},
+            }
+        }
+    return responses
+
+
+def _json(body: bytes | str) -> Response:
+    return Response(body, media_type="application/json")
+
+
+@router.get(
+    "/v3/voices/{voice_id}",
+    operation_id="getVoice",
+    summary="Get Voice",
+    description="Returns details for a specific voice, including clone workflow status when "
+    "available. Use this to poll a voice clone until its status is 'complete'.",
+    response_model=GetVoiceResponse,
+    responses=error_responses(400, 401, 404, 429),
+    openapi_extra={"security": SECURITY},
+)
+async def get_voice(
+    request: Request,
+    caller: Caller,
+    voice_id: Annotated[str, Path(description="Unique voice identifier")],
+) -> Response:
+    voice = await services(request).voices.get_voice(caller.account_id, voice_id)
+    return _json(GetVoiceResponse(data=voice_detail(voice)).model_dump_json())
+
+
+@router.get(
+    "/v3/voices",
+    operation_id="listVoices",
+    summary="List Voices",
+    description="Returns a paginated list of voices, filterable by type, engine, language, and "
+    "gender. Use engine=starfish for voices compatible with the TTS endpoint.",
+    response_model=ListVoicesResponse,
+    responses=error_responses(400, 401, 429),
+    openapi_extra={"security": SECURITY},
+)
+async def list_voices(
+    request: Request,
+    caller: Caller,
+    voice_type: Annotated[
+        Literal["public", "private"],
+        Query(alias="type", description="public (the catalog) or private (your clones)"),
+    ] = "public",
+    engine: Annotated[
+        str | None, Query(description="An engine name (espeak, ...) or starfish (every voice)")
+    ] = None,
+    language: Annotated[str | None, Query(description="A language name such as English")] = None,
+    gender: Annotated[str | None, Query(description="male or female")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100")] = 20,
+    token: Annotated[str | None, Query(description="next_token of the previous page")] = None,
+) -> Response:
+    page = await services(request).voices.list_voices(
+        caller.account_id,
+        scope=voice_type,
+        engine=engine,
+        language=language,
+        gender=_gender(gender),
+        limit=limit,
+        token=token or None,
+    )
+    body = ListVoicesResponse(
+        data=[voice_list_item(voice) for voice in page.voices],
+        has_more=page.has_more,
+        next_token=page.next_token,
+    )
+    return _json(body.model_dump_json())
+
+
+def _gender(value: str | None) -> str | None:
+    if not value:
+        return None
+    if value.lower() not in ("male", "female"):
+        raise InvalidParameter("gender must be male or female.", param="gender")
+    return value.lower()

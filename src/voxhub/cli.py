@@ -1,0 +1,111 @@
+"""The ``voxhub`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from voxhub.errors import VoxhubError
+from voxhub.observability import configure_logging
+from voxhub.settings import Settings, SettingsError, load_settings
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="data directory (VOXHUB_DATA_DIR)")
+    common.add_argument(
+        "--database-url", help="sqlite:///... or postgresql://... (VOXHUB_DATABASE_URL)"
+    )
+
+    parser = argparse.ArgumentParser(prog="voxhub", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", parents=[common], help="run the API")
+    serve.add_argument("--host", help="listen address (VOXHUB_HOST)")
+    serve.add_argument("--port", type=int, help="listen port (VOXHUB_PORT)")
+    serve.add_argument("--log-level", help="debug, info, warning, error (VOXHUB_LOG_LEVEL)")
+
+    commands.add_parser("migrate", parents=[common], help="apply database migrations")
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    create = keys.add_parser("create", parents=[common], help="create a key; prints it last")
+    create.add_argument("--account", required=True, help="account name (created if new)")
+    create.add_argument("--name", help="a label for the key")
+    create.add_argument("--rate-limit", help="e.g. '600/minute' (default VOXHUB_RATE_LIMIT)")
+    create.add_argument("--read-only", action="store_true", help="a key that may only read")
+    revoke = keys.add_parser("revoke", parents=[common], help="revoke a key by key or key id")
+    revoke.add_argument("key", help="the key, or its id (the part after vxk_)")
+    keys.add_parser("list", parents=[common], help="list keys (never their secrets)")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        "storage.data_dir": args.data_dir,
+        "database.url": args.database_url,
+        "server.host": getattr(args, "host", None),
+        "server.port": getattr(args, "port", None),
+        "server.log_level": getattr(args, "log_level", None),
+    }
+    return load_settings(overrides=overrides)
+
+
+async def _keys(args: argparse.Namespace, settings: Settings) -> int:
+    from voxhub.container import open_services
+
+    async with open_services(settings) as services:
+        if args.keys_command == "create":
+            issued = await services.keys.create(
+                args.account, name=args.name, rate_limit=args.rate_limit, read_only=args.read_only
+            )
+            print(f"created key {issued.key.key_id} for account {args.account!r}", file=sys.stderr)
+            print(issued.plain)
+            return 0
+        if args.keys_command == "revoke":
+            if await services.keys.revoke(args.key):
+                print("revoked", file=sys.stderr)
+                return 0
+            print("no active key with that id", file=sys.stderr)
+            return 1
+        for key in await services.keys.list():
+            state = "revoked" if key.revoked_at else "active"
+            fields = (key.key_id, key.account_id, state, key.rate_limit or "-", key.name or "")
+            print("\t".join(fields))
+        return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except SettingsError as exc:
+        print(f"voxhub: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.server.log_level)
+    from voxhub.store.migrate import upgrade
+
+    try:
+        if args.command == "serve":
+            from voxhub.server import serve
+
+            serve(settings)
+            return 0
+        settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(settings.database_url)
+        if args.command == "migrate":
+            return 0
+        return asyncio.run(_keys(args, settings))
+    except VoxhubError as exc:
+        print(f"voxhub: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

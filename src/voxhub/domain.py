@@ -1,0 +1,93 @@
+"""Records shared by the services and the backends beneath them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "CloneStatus",
+    "Principal",
+    "Voice",
+    "VoicePage",
+    "VoiceQuery",
+]
+
+CloneStatus = Literal["processing", "complete", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    account_id: str
+    name: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    key_id: str
+    account_id: str
+    secret_hash: str
+    name: str | None
+    rate_limit: str | None
+    read_only: bool
+    created_at: int
+    revoked_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a request acts for, once its key is verified."""
+
+    account_id: str
+    key_id: str
+    rate_limit: str
+    read_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    voice_id: str
+    account_id: str | None  # None: a public voice of the catalog
+    engine: str
+    engine_voice: str  # the engine's own name for the (base) voice
+    name: str
+    language: str
+    gender: str | None
+    locale: str | None
+    support_pause: bool
+    support_locale: bool
+    support_interactive_avatar: bool = False
+    preview_key: str | None = None
+    status: CloneStatus | None = None
+    failure_message: str | None = None
+    created_at: int | None = None
+
+    @property
+    def is_public(self) -> bool:
+        return self.account_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceQuery:
+    """One page of a voice listing: public voices when account_id is None."""
+
+    account_id: str | None
+    engine: str | None = None
+    language: str | None = None
+    gender: str | None = None
+    after_name: str | None = None
+    after_id: str | None = None
+    limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class VoicePage:
+    voices: list[Voice]
+    next_token: str | None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_token is not None

@@ -1,0 +1,84 @@
+"""The domain error hierarchy.
+
+Services raise these; the API maps each class to an HTTP status in one place
+(``voxhub.api.errors``). Nothing here knows about HTTP.
+
+    VoxhubError
+    ├── InvalidParameter          a request field is malformed or out of range
+    ├── AuthenticationFailed      no key, or a key that is unknown or revoked
+    ├── Forbidden                 the key may not do this
+    ├── NotFound                  a resource the caller cannot see
+    │   └── VoiceNotFound         a voice the caller cannot see
+    ├── RateLimited               the key spent its rate; carries retry_after
+    └── ServiceUnavailable        a backend (database, Redis) is not answering
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationFailed",
+    "Forbidden",
+    "InvalidParameter",
+    "NotFound",
+    "RateLimited",
+    "ServiceUnavailable",
+    "VoiceNotFound",
+    "VoxhubError",
+]
+
+
+class VoxhubError(Exception):
+    """Something went wrong."""
+
+    code = "internal_error"
+
+    def __init__(self, message: str | None = None, *, param: str | None = None) -> None:
+        self.message = message or (self.__doc__ or self.code).strip()
+        self.param = param
+        super().__init__(self.message)
+
+
+class InvalidParameter(VoxhubError):
+    """A request parameter is invalid."""
+
+    code = "invalid_parameter"
+
+
+class AuthenticationFailed(VoxhubError):
+    """Invalid or expired API key. Verify your x-api-key header."""
+
+    code = "authentication_failed"
+
+
+class Forbidden(VoxhubError):
+    """This API key may not perform this action."""
+
+    code = "forbidden"
+
+
+class NotFound(VoxhubError):
+    """Resource not found."""
+
+    code = "not_found"
+
+
+class VoiceNotFound(NotFound):
+    """Voice not found."""
+
+    code = "voice_not_found"
+
+
+class RateLimited(VoxhubError):
+    """Too many requests. Retry after the duration specified in the Retry-After header."""
+
+    code = "rate_limit_exceeded"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        self.retry_after = max(1, retry_after)
+
+
+class ServiceUnavailable(VoxhubError):
+    """The service is temporarily unavailable. Retry shortly."""
+
+    code = "service_unavailable"

@@ -1,0 +1,66 @@
+"""Per-key rate limits with the `limits` library: in process memory, or Redis when shared.
+
+The algorithm is the library's sliding window counter: constant memory per key, no burst of
+twice the rate at a window boundary.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import time
+
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import storage_from_string
+
+from voxhub.domain import Principal
+from voxhub.errors import RateLimited
+
+__all__ = ["RateLimitService", "limits_storage_url"]
+
+log = logging.getLogger(__name__)
+
+
+def limits_storage_url(url: str) -> str:
+    """Our setting (``memory://`` or ``redis://...``) as the async URI `limits` expects."""
+    scheme = url.split("://", 1)[0]
+    if scheme in ("memory", "redis", "rediss", "redis+sentinel", "redis+cluster"):
+        return f"async+{url}"
+    return url
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(rate: str) -> tuple[RateLimitItem, ...]:
+    return tuple(parse_many(rate))
+
+
+class RateLimitService:
+    def __init__(self, storage_url: str) -> None:
+        uri = limits_storage_url(storage_url)
+        options = {"implementation": "redispy"} if "redis" in uri.split("://", 1)[0] else {}
+        storage = storage_from_string(uri, **options)
+        if not isinstance(storage, Storage):
+            raise ValueError(f"{storage_url!r} is not an asynchronous rate-limit storage")
+        self._storage = storage
+        self._limiter = SlidingWindowCounterRateLimiter(self._storage)
+
+    async def check(self, principal: Principal) -> None:
+        """Count one request against the key's rate; raise RateLimited past it."""
+        for item in _parse(principal.rate_limit):
+            try:
+                allowed = await self._limiter.hit(item, "key", principal.key_id)
+            except Exception:  # the limiter's backend is down: serve rather than fail
+                log.warning("rate limiter unavailable; request not counted", exc_info=True)
+                return
+            if not allowed:
+                stats = await self._limiter.get_window_stats(item, "key", principal.key_id)
+                raise RateLimited(retry_after=math.ceil(stats.reset_time - time.time()))
+
+    async def ping(self) -> bool:
+        return bool(await self._storage.check())
+
+    async def reset(self) -> None:
+        await self._storage.reset()

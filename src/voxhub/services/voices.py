@@ -1,0 +1,95 @@
+"""Reading voices: Get Voice (the hot path) and List Voices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from voxhub.domain import Voice, VoicePage, VoiceQuery
+from voxhub.errors import InvalidParameter, VoiceNotFound
+from voxhub.ids import is_voice_id
+from voxhub.services.pagination import Cursor, decode_token, encode_token
+from voxhub.store import Store
+
+__all__ = ["STARFISH", "VoiceService"]
+
+# The hosted API's speech engine; every voice our speech endpoint accepts answers to it.
+STARFISH = "starfish"
+
+
+class VoiceService:
+    def __init__(self, store: Store, engine_names: Iterable[str]) -> None:
+        self._store = store
+        self._engine_names = frozenset(engine_names)
+        self._public: dict[str, Voice] = {}
+        self._languages: dict[str, str] = {}
+
+    async def load_catalog(self) -> None:
+        """Hold the public catalog in memory: it changes only when the service starts."""
+        public = await self._store.all_public_voices()
+        self._public = {voice.voice_id: voice for voice in public}
+        self._languages = {voice.language.casefold(): voice.language for voice in public}
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted(self._languages.values())
+
+    async def get_voice(self, account_id: str, voice_id: str) -> Voice:
+        if not is_voice_id(voice_id):
+            raise InvalidParameter(
+                "voice_id must be 32 lowercase hexadecimal characters.", param="voice_id"
+            )
+        voice = self._public.get(voice_id)
+        if voice is None:
+            voice = await self._store.get_private_voice(voice_id, account_id)
+        if voice is None:
+            raise VoiceNotFound()
+        return voice
+
+    async def list_voices(
+        self,
+        account_id: str,
+        *,
+        scope: str = "public",
+        engine: str | None = None,
+        language: str | None = None,
+        gender: str | None = None,
+        limit: int = 20,
+        token: str | None = None,
+    ) -> VoicePage:
+        cursor = decode_token(token, scope) if token else None
+        query = VoiceQuery(
+            account_id=account_id if scope == "private" else None,
+            engine=self._engine_filter(engine),
+            language=self._language_filter(language),
+            gender=gender,
+            after_name=cursor.name if cursor else None,
+            after_id=cursor.voice_id if cursor else None,
+            limit=limit + 1,
+        )
+        voices = await self._store.list_voices(query)
+        if len(voices) <= limit:
+            return VoicePage(voices=voices, next_token=None)
+        last = voices[limit - 1]
+        next_token = encode_token(Cursor(scope=scope, name=last.name, voice_id=last.voice_id))
+        return VoicePage(voices=voices[:limit], next_token=next_token)
+
+    def _engine_filter(self, engine: str | None) -> str | None:
+        if engine is None or engine == "" or engine == STARFISH:
+            return None
+        if engine not in self._engine_names:
+            known = ", ".join(sorted(self._engine_names | {STARFISH}))
+            raise InvalidParameter(
+                f"Unknown engine {engine!r}; use one of: {known}.", param="engine"
+            )
+        return engine
+
+    def _language_filter(self, language: str | None) -> str | None:
+        if not language:
+            return None
+        canonical = self._languages.get(language.strip().casefold())
+        if canonical is None:
+            raise InvalidParameter(
+                f"Unknown language {language!r}; use a language name such as 'English'.",
+                param="language",
+            )
+        return canonical

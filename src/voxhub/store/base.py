@@ -1,0 +1,156 @@
+"""The store interface: every durable record goes through one of these methods.
+
+Implementations: ``SQLiteStore`` (embedded default), ``PostgresStore`` (scale-out) and
+``MemoryStore`` (an in-memory twin for unit tests).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from voxhub.domain import Account, ApiKey, Voice, VoiceQuery
+
+__all__ = [
+    "Store",
+    "api_key_from_row",
+    "api_key_params",
+    "list_params",
+    "voice_from_row",
+    "voice_params",
+]
+
+
+class Store(abc.ABC):
+    """Async access to accounts, API keys and voices."""
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Acquire connections; called once before use."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise if the database does not answer."""
+
+    @abc.abstractmethod
+    async def get_or_create_account(self, account: Account) -> Account:
+        """Insert ``account`` unless one of that name exists; return the stored one."""
+
+    @abc.abstractmethod
+    async def insert_api_key(self, key: ApiKey) -> None: ...
+
+    @abc.abstractmethod
+    async def get_api_key(self, key_id: str) -> ApiKey | None: ...
+
+    @abc.abstractmethod
+    async def revoke_api_key(self, key_id: str, revoked_at: int) -> bool:
+        """Mark a key revoked; False if it is unknown or already revoked."""
+
+    @abc.abstractmethod
+    async def list_api_keys(self, account_id: str | None = None) -> list[ApiKey]: ...
+
+    @abc.abstractmethod
+    async def count_active_api_keys(self) -> int: ...
+
+    @abc.abstractmethod
+    async def sync_public_voices(self, voices: Iterable[Voice], synced_at: int) -> None:
+        """Make the public catalog exactly ``voices`` (upsert them, drop the rest) atomically."""
+
+    @abc.abstractmethod
+    async def all_public_voices(self) -> list[Voice]: ...
+
+    @abc.abstractmethod
+    async def insert_voice(self, voice: Voice, updated_at: int) -> None: ...
+
+    @abc.abstractmethod
+    async def get_private_voice(self, voice_id: str, account_id: str) -> Voice | None: ...
+
+    @abc.abstractmethod
+    async def list_voices(self, query: VoiceQuery) -> list[Voice]:
+        """Up to ``query.limit`` voices ordered by (name, voice_id), after the cursor."""
+
+
+def voice_params(voice: Voice, updated_at: int) -> dict[str, Any]:
+    return {
+        "voice_id": voice.voice_id,
+        "account_id": voice.account_id,
+        "engine": voice.engine,
+        "engine_voice": voice.engine_voice,
+        "name": voice.name,
+        "language": voice.language,
+        "gender": voice.gender,
+        "locale": voice.locale,
+        "support_pause": voice.support_pause,
+        "support_locale": voice.support_locale,
+        "support_interactive_avatar": voice.support_interactive_avatar,
+        "preview_key": voice.preview_key,
+        "status": voice.status,
+        "failure_message": voice.failure_message,
+        "created_at": voice.created_at,
+        "updated_at": updated_at,
+    }
+
+
+def voice_from_row(row: Sequence[Any]) -> Voice:
+    """A voice from a row in the column order of the voice queries in queries.sql."""
+    (voice_id, account_id, engine, engine_voice, name, language, gender, locale,
+     support_pause, support_locale, support_interactive_avatar, preview_key,
+     status, failure_message, created_at) = row  # fmt: skip
+    return Voice(
+        voice_id=voice_id,
+        account_id=account_id,
+        engine=engine,
+        engine_voice=engine_voice,
+        name=name,
+        language=language,
+        gender=gender,
+        locale=locale,
+        support_pause=bool(support_pause),
+        support_locale=bool(support_locale),
+        support_interactive_avatar=bool(support_interactive_avatar),
+        preview_key=preview_key,
+        status=status,
+        failure_message=failure_message,
+        created_at=created_at,
+    )
+
+
+def api_key_from_row(row: Sequence[Any]) -> ApiKey:
+    key_id, account_id, secret_hash, name, rate_limit, read_only, created_at, revoked_at = row
+    return ApiKey(
+        key_id=key_id,
+        account_id=account_id,
+        secret_hash=secret_hash,
+        name=name,
+        rate_limit=rate_limit,
+        read_only=bool(read_only),
+        created_at=created_at,
+        revoked_at=revoked_at,
+    )
+
+
+def api_key_params(key: ApiKey) -> dict[str, Any]:
+    return {
+        "key_id": key.key_id,
+        "account_id": key.account_id,
+        "secret_hash": key.secret_hash,
+        "name": key.name,
+        "rate_limit": key.rate_limit,
+        "read_only": key.read_only,
+        "created_at": key.created_at,
+    }
+
+
+def list_params(query: VoiceQuery) -> dict[str, Any]:
+    return {
+        "account_id": query.account_id,
+        "engine": query.engine,
+        "language": query.language,
+        "gender": query.gender,
+        "after_name": query.after_name,
+        "after_id": query.after_id,
+        "limit": query.limit,
+    }

@@ -1,0 +1,91 @@
+"""An in-memory twin of the store for unit tests: same interface, same ordering rules."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from voxhub.domain import Account, ApiKey, Voice, VoiceQuery
+from voxhub.store.base import Store
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore(Store):
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.accounts: dict[str, Account] = {}
+        self.api_keys: dict[str, ApiKey] = {}
+        self.voices: dict[str, Voice] = {}
+
+    async def ping(self) -> None:
+        return None
+
+    async def get_or_create_account(self, account: Account) -> Account:
+        for existing in self.accounts.values():
+            if existing.name == account.name:
+                return existing
+        self.accounts[account.account_id] = account
+        return account
+
+    async def insert_api_key(self, key: ApiKey) -> None:
+        if key.key_id in self.api_keys:
+            raise ValueError(f"duplicate key id {key.key_id}")
+        self.api_keys[key.key_id] = key
+
+    async def get_api_key(self, key_id: str) -> ApiKey | None:
+        return self.api_keys.get(key_id)
+
+    async def revoke_api_key(self, key_id: str, revoked_at: int) -> bool:
+        key = self.api_keys.get(key_id)
+        if key is None or key.revoked_at is not None:
+            return False
+        self.api_keys[key_id] = dataclasses.replace(key, revoked_at=revoked_at)
+        return True
+
+    async def list_api_keys(self, account_id: str | None = None) -> list[ApiKey]:
+        keys = [k for k in self.api_keys.values() if account_id in (None, k.account_id)]
+        return sorted(keys, key=lambda k: (k.created_at, k.key_id))
+
+    async def count_active_api_keys(self) -> int:
+        return sum(1 for k in self.api_keys.values() if k.revoked_at is None)
+
+    async def sync_public_voices(self, voices: Iterable[Voice], synced_at: int) -> None:
+        private = {k: v for k, v in self.voices.items() if not v.is_public}
+        self.voices = private | {v.voice_id: v for v in voices}
+
+    async def all_public_voices(self) -> list[Voice]:
+        return _ordered(v for v in self.voices.values() if v.is_public)
+
+    async def insert_voice(self, voice: Voice, updated_at: int) -> None:
+        if voice.voice_id in self.voices:
+            raise ValueError(f"duplicate voice id {voice.voice_id}")
+        self.voices[voice.voice_id] = voice
+
+    async def get_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
+        voice = self.voices.get(voice_id)
+        return voice if voice is not None and voice.account_id == account_id else None
+
+    async def list_voices(self, query: VoiceQuery) -> list[Voice]:
+        matching = (v for v in self.voices.values() if _matches(v, query))
+        return _ordered(matching)[: query.limit]
+
+
+def _ordered(voices: Iterable[Voice]) -> list[Voice]:
+    return sorted(voices, key=lambda v: (v.name, v.voice_id))
+
+
+def _matches(voice: Voice, query: VoiceQuery) -> bool:
+    after = query.after_name is None or (voice.name, voice.voice_id) > (
+        query.after_name,
+        query.after_id or "",
+    )
+    return (
+        voice.account_id == query.account_id
+        and query.engine in (None, voice.engine)
+        and query.language in (None, voice.language)
+        and query.gender in (None, voice.gender)
+        and after
+    )

@@ -1,0 +1,131 @@
+"""The scale-out store: PostgreSQL through a psycopg 3 async connection pool."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from voxhub.domain import Account, ApiKey, Voice, VoiceQuery
+from voxhub.errors import ServiceUnavailable
+from voxhub.store.base import (
+    Store,
+    api_key_from_row,
+    api_key_params,
+    list_params,
+    voice_from_row,
+    voice_params,
+)
+from voxhub.store.queries import QUERIES, to_pyformat
+
+__all__ = ["PostgresStore", "libpq_url"]
+
+T = TypeVar("T")
+_SQL = {name: to_pyformat(query) for name, query in QUERIES.items()}
+
+
+def libpq_url(url: str) -> str:
+    """Accept SQLAlchemy-style ``postgresql+psycopg://`` as well as plain ``postgresql://``."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql://{rest}" if sep and scheme.startswith("postgresql") else url
+
+
+class PostgresStore(Store):
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        self._pool = AsyncConnectionPool(
+            libpq_url(url),
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            timeout=10,
+            # Single statements commit on their own; several go in conn.transaction().
+            kwargs={"autocommit": True},
+        )
+
+    async def open(self) -> None:
+        await self._pool.open(wait=True, timeout=10)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def _run(self, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
+        try:
+            async with self._pool.connection() as conn:
+                return await work(conn)
+        except (psycopg.OperationalError, TimeoutError) as exc:
+            raise ServiceUnavailable() from exc
+
+    async def _fetch(self, name: str, params: dict[str, Any] | None = None) -> list[Any]:
+        async def work(conn: psycopg.AsyncConnection[Any]) -> list[Any]:
+            cursor = await conn.execute(_SQL[name], params or {}, prepare=True)
+            return await cursor.fetchall()
+
+        return await self._run(work)
+
+    async def _execute(self, name: str, params: dict[str, Any]) -> int:
+        async def work(conn: psycopg.AsyncConnection[Any]) -> int:
+            cursor = await conn.execute(_SQL[name], params)
+            return cursor.rowcount
+
+        return await self._run(work)
+
+    async def ping(self) -> None:
+        await self._fetch("ping")
+
+    async def get_or_create_account(self, account: Account) -> Account:
+        async def work(conn: psycopg.AsyncConnection[Any]) -> Account:
+            async with conn.transaction():
+                await conn.execute(
+                    _SQL["insert_account"],
+                    {"account_id": account.account_id, "name": account.name,
+                     "created_at": account.created_at},
+                )  # fmt: skip
+                cursor = await conn.execute(_SQL["get_account_by_name"], {"name": account.name})
+                return Account(*(await cursor.fetchone() or ()))
+
+        return await self._run(work)
+
+    async def insert_api_key(self, key: ApiKey) -> None:
+        await self._execute("insert_api_key", api_key_params(key))
+
+    async def get_api_key(self, key_id: str) -> ApiKey | None:
+        rows = await self._fetch("get_api_key", {"key_id": key_id})
+        return api_key_from_row(rows[0]) if rows else None
+
+    async def revoke_api_key(self, key_id: str, revoked_at: int) -> bool:
+        params = {"key_id": key_id, "revoked_at": revoked_at}
+        return await self._execute("revoke_api_key", params) == 1
+
+    async def list_api_keys(self, account_id: str | None = None) -> list[ApiKey]:
+        rows = await self._fetch("list_api_keys", {"account_id": account_id})
+        return [api_key_from_row(r) for r in rows]
+
+    async def count_active_api_keys(self) -> int:
+        return int((await self._fetch("count_active_api_keys"))[0][0])
+
+    async def sync_public_voices(self, voices: Iterable[Voice], synced_at: int) -> None:
+        rows = [voice_params(voice, synced_at) for voice in voices]
+
+        async def work(conn: psycopg.AsyncConnection[Any]) -> None:
+            async with conn.transaction():
+                async with conn.cursor() as cursor:
+                    await cursor.executemany(_SQL["upsert_public_voice"], rows)
+                await conn.execute(_SQL["delete_stale_public_voices"], {"synced_at": synced_at})
+
+        await self._run(work)
+
+    async def all_public_voices(self) -> list[Voice]:
+        return [voice_from_row(r) for r in await self._fetch("all_public_voices")]
+
+    async def insert_voice(self, voice: Voice, updated_at: int) -> None:
+        await self._execute("insert_voice", voice_params(voice, updated_at))
+
+    async def get_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
+        params = {"voice_id": voice_id, "account_id": account_id}
+        rows = await self._fetch("get_private_voice", params)
+        return voice_from_row(rows[0]) if rows else None
+
+    async def list_voices(self, query: VoiceQuery) -> list[Voice]:
+        return [voice_from_row(r) for r in await self._fetch("list_voices", list_params(query))]

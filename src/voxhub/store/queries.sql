@@ -1,0 +1,98 @@
+-- Named queries: one block per name, parameters written :name.
+-- They run unchanged on SQLite and, with placeholders rewritten, on PostgreSQL.
+-- CAST(:x AS TEXT) lets PostgreSQL type a parameter that may be NULL.
+
+-- ping --
+SELECT 1
+
+-- get_account_by_name --
+SELECT account_id, name, created_at FROM accounts WHERE name = :name
+
+-- insert_account --
+INSERT INTO accounts (account_id, name, created_at)
+VALUES (:account_id, :name, :created_at)
+ON CONFLICT (name) DO NOTHING
+
+-- insert_api_key --
+INSERT INTO api_keys
+    (key_id, account_id, secret_hash, name, rate_limit, read_only, created_at, revoked_at)
+VALUES
+    (:key_id, :account_id, :secret_hash, :name, :rate_limit, :read_only, :created_at, NULL)
+
+-- get_api_key --
+SELECT key_id, account_id, secret_hash, name, rate_limit, read_only, created_at, revoked_at
+FROM api_keys WHERE key_id = :key_id
+
+-- revoke_api_key --
+UPDATE api_keys SET revoked_at = :revoked_at WHERE key_id = :key_id AND revoked_at IS NULL
+
+-- list_api_keys --
+SELECT key_id, account_id, secret_hash, name, rate_limit, read_only, created_at, revoked_at
+FROM api_keys
+WHERE CAST(:account_id AS TEXT) IS NULL OR account_id = :account_id
+ORDER BY created_at, key_id
+
+-- count_active_api_keys --
+SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL
+
+-- upsert_public_voice --
+INSERT INTO voices
+    (voice_id, account_id, engine, engine_voice, name, language, gender, locale,
+     support_pause, support_locale, support_interactive_avatar, preview_key,
+     status, failure_message, created_at, updated_at)
+VALUES
+    (:voice_id, NULL, :engine, :engine_voice, :name, :language, :gender, :locale,
+     :support_pause, :support_locale, :support_interactive_avatar, :preview_key,
+     NULL, NULL, NULL, :updated_at)
+ON CONFLICT (voice_id) DO UPDATE SET
+    engine = excluded.engine,
+    engine_voice = excluded.engine_voice,
+    name = excluded.name,
+    language = excluded.language,
+    gender = excluded.gender,
+    locale = excluded.locale,
+    support_pause = excluded.support_pause,
+    support_locale = excluded.support_locale,
+    support_interactive_avatar = excluded.support_interactive_avatar,
+    updated_at = excluded.updated_at
+
+-- delete_stale_public_voices --
+DELETE FROM voices WHERE account_id IS NULL AND updated_at < :synced_at
+
+-- insert_voice --
+INSERT INTO voices
+    (voice_id, account_id, engine, engine_voice, name, language, gender, locale,
+     support_pause, support_locale, support_interactive_avatar, preview_key,
+     status, failure_message, created_at, updated_at)
+VALUES
+    (:voice_id, :account_id, :engine, :engine_voice, :name, :language, :gender, :locale,
+     :support_pause, :support_locale, :support_interactive_avatar, :preview_key,
+     :status, :failure_message, :created_at, :updated_at)
+
+-- all_public_voices --
+SELECT voice_id, account_id, engine, engine_voice, name, language, gender, locale,
+       support_pause, support_locale, support_interactive_avatar, preview_key,
+       status, failure_message, created_at
+FROM voices WHERE account_id IS NULL
+ORDER BY name, voice_id
+
+-- get_private_voice --
+SELECT voice_id, account_id, engine, engine_voice, name, language, gender, locale,
+       support_pause, support_locale, support_interactive_avatar, preview_key,
+       status, failure_message, created_at
+FROM voices WHERE voice_id = :voice_id AND account_id = :account_id
+
+-- list_voices --
+SELECT voice_id, account_id, engine, engine_voice, name, language, gender, locale,
+       support_pause, support_locale, support_interactive_avatar, preview_key,
+       status, failure_message, created_at
+FROM voices
+WHERE ((CAST(:account_id AS TEXT) IS NULL AND account_id IS NULL) OR account_id = :account_id)
+  AND (CAST(:engine AS TEXT) IS NULL OR engine = :engine)
+  AND (CAST(:language AS TEXT) IS NULL OR language = :language)
+  AND (CAST(:gender AS TEXT) IS NULL OR gender = :gender)
+  AND (CAST(:after_name AS TEXT) IS NULL
+       OR name > :after_name
+       OR (name = :after_name AND voice_id > :after_id))
+ORDER BY name, voice_id
+LIMIT :limit

@@ -1,0 +1,74 @@
+"""The database schema as SQLAlchemy metadata.
+
+This is the model the migrations must produce: a test applies every migration to a fresh
+SQLite and PostgreSQL database and asserts that Alembic finds no difference from it.
+Runtime queries do not go through SQLAlchemy; they are the named SQL in ``queries.sql``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+)
+
+__all__ = ["accounts", "api_keys", "metadata", "voices"]
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", String(32), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(16), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.account_id"), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("name", String(100)),
+    Column("rate_limit", String(100)),
+    Column("read_only", Boolean, nullable=False, server_default=false()),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+    Index("ix_api_keys_account_id", "account_id"),
+)
+
+voices = Table(
+    "voices",
+    metadata,
+    Column("voice_id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.account_id")),
+    Column("engine", String(32), nullable=False),
+    Column("engine_voice", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("language", String(64), nullable=False),
+    Column("gender", String(16)),
+    Column("locale", String(35)),
+    Column("support_pause", Boolean, nullable=False),
+    Column("support_locale", Boolean, nullable=False),
+    Column("support_interactive_avatar", Boolean, nullable=False, server_default=false()),
+    Column("preview_key", String(500)),
+    Column("status", String(16)),
+    Column("failure_message", Text),
+    Column("created_at", BigInteger),
+    Column("updated_at", BigInteger, nullable=False),
+    CheckConstraint(
+        "status IS NULL OR status IN ('processing', 'complete', 'failed')",
+        name="ck_voices_status",
+    ),
+    Index("ix_voices_listing", "account_id", "name", "voice_id"),
+)

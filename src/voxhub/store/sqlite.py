@@ -1,0 +1,160 @@
+"""The embedded store: one SQLite file in WAL mode.
+
+Point reads (the Get Voice hot path) run inline on the caller's event loop: in WAL mode a
+reader never waits for a writer, and a primary-key read costs microseconds, less than handing
+it to a thread. Writes run in a worker thread on their own connection, one at a time, inside
+``BEGIN IMMEDIATE`` transactions, so the event loop never waits on the write lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from voxhub.domain import Account, ApiKey, Voice, VoiceQuery
+from voxhub.errors import ServiceUnavailable
+from voxhub.store.base import (
+    Store,
+    api_key_from_row,
+    api_key_params,
+    list_params,
+    voice_from_row,
+    voice_params,
+)
+from voxhub.store.queries import QUERIES
+
+__all__ = ["SQLiteStore", "sqlite_path_from_url"]
+
+T = TypeVar("T")
+_BUSY_TIMEOUT_MS = 5000
+
+
+def sqlite_path_from_url(url: str) -> Path:
+    """``sqlite:///relative.db`` or ``sqlite:////absolute.db`` to a path."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        raise ValueError(f"not a SQLite URL: {url!r}")
+    return Path(url[len(prefix) :])
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._reader: sqlite3.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
+        self._write_lock = threading.Lock()
+
+    async def open(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._reader = _connect(self._path)
+        self._writer = _connect(self._path)
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                conn.close()
+        self._reader = self._writer = None
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _read(self, name: str, params: dict[str, Any] | None = None) -> list[Any]:
+        if self._reader is None:
+            raise ServiceUnavailable("The store is not open.")
+        try:
+            return self._reader.execute(QUERIES[name], params or {}).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise ServiceUnavailable() from exc
+
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.to_thread(self._write_in_thread, work)
+
+    def _write_in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if self._writer is None:
+            raise ServiceUnavailable("The store is not open.")
+        conn = self._writer
+        with self._write_lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                return result
+            except sqlite3.OperationalError as exc:
+                raise ServiceUnavailable() from exc
+
+    # -- queries --------------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        self._read("ping")
+
+    async def get_or_create_account(self, account: Account) -> Account:
+        def work(conn: sqlite3.Connection) -> Account:
+            conn.execute(
+                QUERIES["insert_account"],
+                {"account_id": account.account_id, "name": account.name,
+                 "created_at": account.created_at},
+            )  # fmt: skip
+            row = conn.execute(QUERIES["get_account_by_name"], {"name": account.name}).fetchone()
+            return Account(*row)
+
+        return await self._write(work)
+
+    async def insert_api_key(self, key: ApiKey) -> None:
+        params = api_key_params(key)
+        await self._write(lambda conn: conn.execute(QUERIES["insert_api_key"], params))
+
+    async def get_api_key(self, key_id: str) -> ApiKey | None:
+        rows = self._read("get_api_key", {"key_id": key_id})
+        return api_key_from_row(rows[0]) if rows else None
+
+    async def revoke_api_key(self, key_id: str, revoked_at: int) -> bool:
+        params = {"key_id": key_id, "revoked_at": revoked_at}
+        cursor = await self._write(lambda conn: conn.execute(QUERIES["revoke_api_key"], params))
+        return cursor.rowcount == 1
+
+    async def list_api_keys(self, account_id: str | None = None) -> list[ApiKey]:
+        return [
+            api_key_from_row(r) for r in self._read("list_api_keys", {"account_id": account_id})
+        ]
+
+    async def count_active_api_keys(self) -> int:
+        return int(self._read("count_active_api_keys")[0][0])
+
+    async def sync_public_voices(self, voices: Iterable[Voice], synced_at: int) -> None:
+        rows = [voice_params(voice, synced_at) for voice in voices]
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.executemany(QUERIES["upsert_public_voice"], rows)
+            conn.execute(QUERIES["delete_stale_public_voices"], {"synced_at": synced_at})
+
+        await self._write(work)
+
+    async def all_public_voices(self) -> list[Voice]:
+        return [voice_from_row(r) for r in self._read("all_public_voices")]
+
+    async def insert_voice(self, voice: Voice, updated_at: int) -> None:
+        params = voice_params(voice, updated_at)
+        await self._write(lambda conn: conn.execute(QUERIES["insert_voice"], params))
+
+    async def get_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
+        rows = self._read("get_private_voice", {"voice_id": voice_id, "account_id": account_id})
+        return voice_from_row(rows[0]) if rows else None
+
+    async def list_voices(self, query: VoiceQuery) -> list[Voice]:
+        return [voice_from_row(r) for r in self._read("list_voices", list_params(query))]
