@@ -38,8 +38,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     await store.open()
     try:
         services = build_services(settings, store)
-        await services.voices.load_catalog()
-        yield services
+        try:
+            await services.voices.load_catalog()
+            yield services
+        finally:
+            await services.rate_limits.close()
     finally:
         await store.close()
 

@@ -129,21 +129,24 @@ def test_failure_message_only_when_failed(client: TestClient, services: Services
     key = issue_key(services)
     failed = add_clone(services, key, status="failed", failure_message="Only 2 s of speech.")
     done = add_clone(services, key, status="complete", failure_message="stale")
-    assert client.get(f"/v3/voices/{failed}", headers={"x-api-key": key}).json()["data"][
-        "failure_message"
-    ] == "Only 2 s of speech."
-    assert client.get(f"/v3/voices/{done}", headers={"x-api-key": key}).json()["data"][
-        "failure_message"
-    ] is None
+    assert (
+        client.get(f"/v3/voices/{failed}", headers={"x-api-key": key}).json()["data"][
+            "failure_message"
+        ]
+        == "Only 2 s of speech."
+    )
+    assert (
+        client.get(f"/v3/voices/{done}", headers={"x-api-key": key}).json()["data"][
+            "failure_message"
+        ]
+        is None
+    )
 
 
-def test_rate_limit_is_429_with_integer_retry_after(
-    client: TestClient, services: Services
-) -> None:
+def test_rate_limit_is_429_with_integer_retry_after(client: TestClient, services: Services) -> None:
     key = issue_key(services, rate_limit="3/minute")
     statuses = [
-        client.get(f"/v3/voices/{ALICE}", headers={"x-api-key": key}).status_code
-        for _ in range(3)
+        client.get(f"/v3/voices/{ALICE}", headers={"x-api-key": key}).status_code for _ in range(3)
     ]
     limited = client.get(f"/v3/voices/{ALICE}", headers={"x-api-key": key})
     assert statuses == [200, 200, 200]
@@ -188,9 +191,9 @@ def test_list_public_voices_pages_through_everything_in_name_order(
     [
         ({"language": "english"}, ["Alice", "Bob", "Eve"]),
         ({"language": "English", "gender": "female"}, ["Alice", "Eve"]),
-        ({"gender": "MALE"}, ["Bob", "Dieter"]),
+        ({"gender": "male"}, ["Bob", "Dieter"]),
         ({"engine": "starfish", "language": "French"}, ["Chloé"]),
-        ({"engine": "static", "gender": ""}, ["Alice", "Bob", "Chloé", "Dieter", "Eve"]),
+        ({"engine": "static", "token": ""}, ["Alice", "Bob", "Chloé", "Dieter", "Eve"]),
         ({"unknown_param": "ignored", "language": "German"}, ["Dieter"]),
     ],
 )
@@ -210,6 +213,7 @@ def test_list_filters(
         ({"limit": "ten"}, "limit"),
         ({"type": "shared"}, "type"),
         ({"gender": "robot"}, "gender"),
+        ({"gender": "MALE"}, "gender"),
         ({"engine": "nope"}, "engine"),
         ({"language": "Klingonese"}, "language"),
         ({"token": "garbage!"}, "token"),

@@ -10,6 +10,7 @@ import functools
 import logging
 import math
 import time
+from typing import Any
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage
@@ -40,7 +41,17 @@ def _parse(rate: str) -> tuple[RateLimitItem, ...]:
 class RateLimitService:
     def __init__(self, storage_url: str) -> None:
         uri = limits_storage_url(storage_url)
-        options = {"implementation": "redispy"} if "redis" in uri.split("://", 1)[0] else {}
+        options: dict[str, Any] = {}
+        self._redis_pool: Any = None
+        if uri.startswith("async+redis"):
+            import redis.asyncio  # the [redis] extra
+
+            # Our own pool, so that close() can release it, with short timeouts so that a
+            # Redis outage costs a request a second at most.
+            self._redis_pool = redis.asyncio.ConnectionPool.from_url(
+                storage_url, socket_connect_timeout=1, socket_timeout=1
+            )
+            options = {"implementation": "redispy", "connection_pool": self._redis_pool}
         storage = storage_from_string(uri, **options)
         if not isinstance(storage, Storage):
             raise ValueError(f"{storage_url!r} is not an asynchronous rate-limit storage")
@@ -64,3 +75,7 @@ class RateLimitService:
 
     async def reset(self) -> None:
         await self._storage.reset()
+
+    async def close(self) -> None:
+        if self._redis_pool is not None:
+            await self._redis_pool.aclose()

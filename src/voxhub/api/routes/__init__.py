@@ -1,0 +1,3 @@
+"""Route modules, one per resource."""
+
+__all__: list[str] = []

@@ -1,0 +1,96 @@
+"""One store contract, run on the in-memory twin, SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from tests.conftest import private_voice
+from voxhub.domain import Account, ApiKey, Voice, VoiceQuery
+from voxhub.engines import installed_engines
+from voxhub.services.catalog import catalog_voices
+from voxhub.store import Store
+
+pytestmark = pytest.mark.anyio
+
+
+async def make_account(store: Store, name: str = "acme") -> Account:
+    return await store.get_or_create_account(Account(f"{name:0<32}"[:32], name, 1))
+
+
+def key(account: Account, key_id: str = "0123456789abcdef") -> ApiKey:
+    return ApiKey(key_id, account.account_id, "h" * 64, "label", "5/second", True, 10)
+
+
+async def test_accounts_are_unique_by_name(store: Store) -> None:
+    first = await make_account(store)
+    again = await store.get_or_create_account(Account("x" * 32, "acme", 99))
+    assert again == first
+
+
+async def test_api_keys_round_trip_and_revoke_once(store: Store) -> None:
+    account = await make_account(store)
+    await store.insert_api_key(key(account))
+    assert await store.get_api_key("0123456789abcdef") == key(account)
+    assert await store.count_active_api_keys() == 1
+    assert await store.revoke_api_key("0123456789abcdef", 20) is True
+    assert await store.revoke_api_key("0123456789abcdef", 21) is False
+    revoked = await store.get_api_key("0123456789abcdef")
+    assert revoked is not None
+    assert revoked.revoked_at == 20
+    assert await store.count_active_api_keys() == 0
+    assert await store.get_api_key("ffffffffffffffff") is None
+    assert [k.key_id for k in await store.list_api_keys(account.account_id)] == ["0123456789abcdef"]
+
+
+async def test_catalog_sync_is_idempotent_and_drops_voices_no_engine_offers(
+    store: Store,
+) -> None:
+    voices = catalog_voices(installed_engines())
+    await store.sync_public_voices(voices, synced_at=100)
+    await store.sync_public_voices(voices, synced_at=200)
+    stored = await store.all_public_voices()
+    assert sorted(v.voice_id for v in stored) == sorted(v.voice_id for v in voices)
+    assert stored == sorted(voices, key=lambda v: (v.name, v.voice_id))
+    await store.sync_public_voices(voices[:3], synced_at=300)
+    assert {v.voice_id for v in await store.all_public_voices()} == {v.voice_id for v in voices[:3]}
+
+
+async def test_a_private_voice_is_visible_to_its_account_only(store: Store) -> None:
+    owner, other = await make_account(store, "owner"), await make_account(store, "other")
+    clone = private_voice(owner.account_id, status="failed", failure_message="Too noisy.")
+    await store.insert_voice(clone, updated_at=1)
+    assert await store.get_private_voice(clone.voice_id, owner.account_id) == clone
+    assert await store.get_private_voice(clone.voice_id, other.account_id) is None
+
+
+async def test_listing_filters_orders_and_pages(store: Store) -> None:
+    owner = await make_account(store, "owner")
+    await store.sync_public_voices(catalog_voices(installed_engines()), synced_at=1)
+    names = ["b", "a", "c", "a"]
+    clones = [private_voice(owner.account_id, name=n, gender="female") for n in names]
+    for clone in clones:
+        await store.insert_voice(clone, updated_at=1)
+    expected = sorted(clones, key=lambda v: (v.name, v.voice_id))
+
+    seen: list[Voice] = []
+    query = VoiceQuery(account_id=owner.account_id, limit=3)
+    while True:
+        page = await store.list_voices(query)
+        seen += page
+        if len(page) < 3:
+            break
+        query = dataclasses.replace(query, after_name=page[-1].name, after_id=page[-1].voice_id)
+    assert seen == expected
+
+    english = await store.list_voices(VoiceQuery(None, language="English", limit=100))
+    assert english
+    assert all(v.language == "English" and v.is_public for v in english)
+    assert await store.list_voices(VoiceQuery(None, engine="nope", limit=5)) == []
+    assert await store.list_voices(VoiceQuery(None, gender="female", limit=500)) == []
+    assert len(await store.list_voices(VoiceQuery(owner.account_id, gender="female"))) == 4
+
+
+async def test_ping(store: Store) -> None:
+    await store.ping()

@@ -1,0 +1,60 @@
+"""Imports point down the layers, and every module says what it exports."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import voxhub
+
+SRC = Path(voxhub.__file__).parent
+# A layer may import only what is listed for it (besides itself and the shared top modules).
+ALLOWED = {
+    "api": {"services", "domain", "errors", "ids"},
+    "services": {"store", "engines", "domain", "errors", "ids"},
+    "store": {"domain", "errors", "ids"},
+    "engines": {"domain", "errors"},
+}
+
+
+def voxhub_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        names = (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else []
+        )
+        found |= {name.split(".")[1] for name in names if name.startswith("voxhub.")}
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layer_imports_point_down(layer: str) -> None:
+    for path in (SRC / layer).rglob("*.py"):
+        imported = voxhub_imports(path) - {layer}
+        assert imported <= ALLOWED[layer], f"{path.relative_to(SRC)} imports {imported}"
+
+
+def test_nothing_below_the_composition_root_imports_the_api() -> None:
+    for path in SRC.rglob("*.py"):
+        if path.name not in ("server.py", "cli.py") and "api" not in path.relative_to(SRC).parts:
+            assert "api" not in voxhub_imports(path), path
+
+
+def test_every_module_declares_all_and_exports_exist() -> None:
+    for module_info in pkgutil.walk_packages(voxhub.__path__, "voxhub."):
+        if ".migrations" in module_info.name or module_info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(module_info.name)
+        exported = getattr(module, "__all__", None)
+        assert exported is not None, f"{module_info.name} has no __all__"
+        for name in exported:
+            assert hasattr(module, name), f"{module_info.name}.__all__ names missing {name}"
