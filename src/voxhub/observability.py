@@ -35,18 +35,25 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "info") -> None:
-    """Route every logger through a queue to one JSON stderr handler on its own thread."""
+    """Route every logger through a queue to one stderr handler on its own thread.
+
+    Records are formatted to JSON by the thread that logs them (QueueHandler.prepare); the
+    listener thread only writes. A listener that formatted would hold the GIL while the event
+    loop waits for it, every time the loop released the GIL for I/O.
+    """
     global _listener
     if _listener is not None:
         _listener.stop()
     stream = logging.StreamHandler(sys.stderr)
-    stream.setFormatter(JsonFormatter())
+    stream.setFormatter(logging.Formatter("%(message)s"))
     log_queue: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     _listener = logging.handlers.QueueListener(log_queue, stream)
     _listener.start()
     atexit.register(_listener.stop)
     root = logging.getLogger()
-    root.handlers[:] = [logging.handlers.QueueHandler(log_queue)]
+    enqueue = logging.handlers.QueueHandler(log_queue)
+    enqueue.setFormatter(JsonFormatter())
+    root.handlers[:] = [enqueue]
     root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

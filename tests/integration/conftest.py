@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from tests.conftest import fresh_postgres_database
 from voxhub.container import prepare
 from voxhub.domain import Voice
 from voxhub.server import build_app, uvicorn_config
@@ -71,8 +72,7 @@ class LiveServer:
 
 
 def run_live_server(settings: Settings) -> Iterator[LiveServer]:
-    issued = prepare(settings)
-    assert issued is not None
+    prepare(settings, first_key=False)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -85,7 +85,9 @@ def run_live_server(settings: Settings) -> Iterator[LiveServer]:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.02)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", settings, issued.plain)
+        live = LiveServer(f"http://127.0.0.1:{port}", settings, key="")
+        live.key = live.new_key("live").plain
+        yield live
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -103,9 +105,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 @pytest.fixture(scope="module")
-def live_postgres_server(postgres_database: str) -> Iterator[LiveServer]:
-    """voxhub on PostgreSQL (the scale-out store), served over real HTTP."""
-    settings = load_settings(
-        environ={"VOXHUB_DATABASE_URL": postgres_database, "VOXHUB_RATE_LIMIT": "100000/second"}
-    )
-    yield from run_live_server(settings)
+def live_postgres_server() -> Iterator[LiveServer]:
+    """voxhub on its own PostgreSQL database (the scale-out store), served over real HTTP."""
+    with fresh_postgres_database() as url:
+        settings = load_settings(
+            environ={"VOXHUB_DATABASE_URL": url, "VOXHUB_RATE_LIMIT": "100000/second"}
+        )
+        yield from run_live_server(settings)

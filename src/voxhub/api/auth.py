@@ -7,7 +7,7 @@ from fastapi import Request
 from voxhub.domain import Principal
 from voxhub.services import Services
 
-__all__ = ["SECURITY", "SECURITY_SCHEMES", "authenticated", "services"]
+__all__ = ["SECURITY", "SECURITY_SCHEMES", "authenticated", "presented_key", "services"]
 
 SECURITY_SCHEMES = {
     "ApiKeyAuth": {
@@ -26,27 +26,29 @@ SECURITY: list[dict[str, list[str]]] = [{"ApiKeyAuth": []}, {"BearerAuth": []}]
 
 
 def services(request: Request) -> Services:
-    result: Services = request.app.state.services
+    result: Services = request.scope["app"].state.services
     return result
 
 
-def _presented_key(request: Request) -> str | None:
-    headers = request.headers
-    key = headers.get("x-api-key")
-    if key:
-        return key
-    authorization = headers.get("authorization")
-    if authorization:
-        scheme, _, credentials = authorization.partition(" ")
-        if scheme.lower() == "bearer":
-            return credentials.strip()
-    return None
+def presented_key(raw_headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The key from ``x-api-key``, else from ``Authorization: Bearer``; read from the raw
+    ASGI headers, which costs less than building the request's header mapping."""
+    bearer = None
+    for name, value in raw_headers:
+        if name == b"x-api-key" and value:
+            return value.decode("latin-1")
+        if name == b"authorization" and bearer is None:
+            scheme, _, credentials = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer":
+                bearer = credentials.strip()
+    return bearer
 
 
 async def authenticated(request: Request) -> Principal:
     """The caller's principal; raises AuthenticationFailed or RateLimited."""
-    registry = services(request)
-    principal = await registry.keys.authenticate(_presented_key(request))
-    request.state.account_id = principal.account_id
+    scope = request.scope
+    registry: Services = scope["app"].state.services
+    principal = await registry.keys.authenticate(presented_key(scope["headers"]))
+    scope.setdefault("state", {})["account_id"] = principal.account_id
     await registry.rate_limits.check(principal)
     return principal

@@ -22,7 +22,13 @@ from voxhub.errors import (
     VoxhubError,
 )
 
-__all__ = ["STATUS_OF", "error_response", "install_error_handlers", "status_of"]
+__all__ = [
+    "STATUS_OF",
+    "domain_error_response",
+    "error_response",
+    "install_error_handlers",
+    "status_of",
+]
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +66,14 @@ def error_response(
     )
 
 
-async def _domain_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, VoxhubError)
+def domain_error_response(exc: VoxhubError) -> Response:
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     return error_response(status_of(exc), exc.code, exc.message, exc.param, headers)
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, VoxhubError)
+    return domain_error_response(exc)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

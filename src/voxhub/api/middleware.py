@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -18,11 +19,21 @@ error_log = logging.getLogger("voxhub.error")
 _CLIENT_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
 
 
+# A made id is this process's random prefix and a counter: unique across processes and
+# restarts without a system call per request (uuid4 reads os.urandom every time).
+_PREFIX = uuid.uuid4().hex[:16]
+_counter = itertools.count(1)
+
+
+def _new_request_id() -> str:
+    return f"{_PREFIX}{next(_counter):016x}"
+
+
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
-            return value.decode() if _CLIENT_ID.match(value) else uuid.uuid4().hex
-    return uuid.uuid4().hex
+            return value.decode() if _CLIENT_ID.match(value) else _new_request_id()
+    return _new_request_id()
 
 
 class RequestContextMiddleware:

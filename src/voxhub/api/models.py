@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxhub.domain import Voice
@@ -16,6 +17,7 @@ __all__ = [
     "VoiceDetailV3",
     "VoiceListItem",
     "voice_detail",
+    "voice_detail_json",
     "voice_list_item",
 ]
 
@@ -117,6 +119,29 @@ def voice_detail(voice: Voice) -> VoiceDetailV3:
         support_pause=voice.support_pause,
         support_interactive_avatar=voice.support_interactive_avatar,
         created_at=voice.created_at,
+    )
+
+
+def voice_detail_json(voice: Voice) -> bytes:
+    """The Get Voice body, exactly GetVoiceResponse's JSON (a unit test holds them equal).
+
+    Written with orjson rather than through the pydantic models: this runs on every poll.
+    """
+    return orjson.dumps(
+        {
+            "data": {
+                "voice_id": voice.voice_id,
+                "name": voice.name,
+                "language": voice.language,
+                "gender": voice.gender,
+                "preview_audio_url": None,
+                "status": voice.status,
+                "failure_message": voice.failure_message if voice.status == "failed" else None,
+                "support_pause": voice.support_pause,
+                "support_interactive_avatar": voice.support_interactive_avatar,
+                "created_at": voice.created_at,
+            }
+        }
     )
 
 

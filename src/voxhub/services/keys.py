@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cachetools import TTLCache
 from limits import parse_many
 
 from voxhub.domain import Account, ApiKey, Principal
@@ -28,6 +27,7 @@ __all__ = ["DEFAULT_ACCOUNT", "IssuedKey", "KeyService", "hash_secret", "split_k
 KEY_PREFIX = "vxk"
 DEFAULT_ACCOUNT = "default"
 _MAX_KEY_LENGTH = 128
+_CACHE_LIMIT = 100_000  # keys held per process; past it the cache starts over
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +63,9 @@ class KeyService:
         self._store = store
         self._default_rate_limit = default_rate_limit
         self._clock = clock
-        self._cache: TTLCache[str, ApiKey] | None = (
-            TTLCache(maxsize=100_000, ttl=cache_seconds, timer=clock) if cache_seconds > 0 else None
-        )
+        self._cache_seconds = cache_seconds
+        # key id -> (record, expires at). A plain dict: this is on every request's path.
+        self._cache: dict[str, tuple[ApiKey, float]] = {}
 
     async def create(
         self,
@@ -107,8 +107,7 @@ class KeyService:
         parts = split_key(key_or_id)
         key_id = parts[0] if parts else key_or_id
         revoked = await self._store.revoke_api_key(key_id, int(self._clock()))
-        if self._cache is not None:
-            self._cache.pop(key_id, None)
+        self._cache.pop(key_id, None)
         return revoked
 
     async def list(self) -> list[ApiKey]:
@@ -132,11 +131,15 @@ class KeyService:
         )
 
     async def _lookup(self, key_id: str) -> ApiKey | None:
-        if self._cache is not None and (cached := self._cache.get(key_id)) is not None:
-            return cached
+        now = self._clock()
+        cached = self._cache.get(key_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
         key = await self._store.get_api_key(key_id)
-        if key is not None and self._cache is not None:
-            self._cache[key_id] = key
+        if key is not None and self._cache_seconds > 0:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key_id] = (key, now + self._cache_seconds)
         return key
 
 

@@ -5,6 +5,9 @@
 -- ping --
 SELECT 1
 
+-- data_version --
+PRAGMA data_version
+
 -- get_account_by_name --
 SELECT account_id, name, created_at FROM accounts WHERE name = :name
 

@@ -4,6 +4,10 @@ Point reads (the Get Voice hot path) run inline on the caller's event loop: in W
 reader never waits for a writer, and a primary-key read costs microseconds, less than handing
 it to a thread. Writes run in a worker thread on their own connection, one at a time, inside
 ``BEGIN IMMEDIATE`` transactions, so the event loop never waits on the write lock.
+
+Private voices read by Get Voice are kept in a per-process cache that is exact, not merely
+recent: ``PRAGMA data_version`` changes whenever any other connection (another process, or
+this store's own writer) commits, and the cache is dropped whenever it changes.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = ["SQLiteStore", "sqlite_path_from_url"]
 
 T = TypeVar("T")
 _BUSY_TIMEOUT_MS = 5000
+_VOICE_CACHE_LIMIT = 10_000
 
 
 def sqlite_path_from_url(url: str) -> Path:
@@ -56,6 +61,8 @@ class SQLiteStore(Store):
         self._reader: sqlite3.Connection | None = None
         self._writer: sqlite3.Connection | None = None
         self._write_lock = threading.Lock()
+        self._voice_cache: dict[tuple[str, str], Voice | None] = {}
+        self._data_version: int | None = None
 
     async def open(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,8 +160,17 @@ class SQLiteStore(Store):
         await self._write(lambda conn: conn.execute(QUERIES["insert_voice"], params))
 
     async def get_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
+        version = self._read("data_version")[0][0]
+        if version != self._data_version or len(self._voice_cache) >= _VOICE_CACHE_LIMIT:
+            self._voice_cache.clear()
+            self._data_version = version
+        cache_key = (voice_id, account_id)
+        if cache_key in self._voice_cache:
+            return self._voice_cache[cache_key]
         rows = self._read("get_private_voice", {"voice_id": voice_id, "account_id": account_id})
-        return voice_from_row(rows[0]) if rows else None
+        voice = voice_from_row(rows[0]) if rows else None
+        self._voice_cache[cache_key] = voice
+        return voice
 
     async def list_voices(self, query: VoiceQuery) -> list[Voice]:
         return [voice_from_row(r) for r in self._read("list_voices", list_params(query))]

@@ -8,14 +8,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from voxhub.api.auth import SECURITY, authenticated, services
+from voxhub.api.errors import domain_error_response
 from voxhub.api.models import (
     ErrorResponse,
     GetVoiceResponse,
     ListVoicesResponse,
-    voice_detail,
+    voice_detail_json,
     voice_list_item,
 )
 from voxhub.domain import Principal
+from voxhub.errors import VoxhubError
 from voxhub.ids import VOICE_ID_PATTERN
 
 __all__ = ["router"]
@@ -60,7 +62,6 @@ def _json(body: bytes | str) -> Response:
 )
 async def get_voice(
     request: Request,
-    caller: Caller,
     voice_id: Annotated[
         str,
         Path(
@@ -70,8 +71,15 @@ async def get_voice(
         ),
     ],
 ) -> Response:
-    voice = await services(request).voices.get_voice(caller.account_id, voice_id)
-    return _json(GetVoiceResponse(data=voice_detail(voice)).model_dump_json())
+    # The hottest path. Authentication is called directly rather than through a FastAPI
+    # dependency, and errors are answered here rather than raised through the framework's
+    # exception middleware: each of those costs more than everything this handler does.
+    try:
+        caller = await authenticated(request)
+        voice = await services(request).voices.get_voice(caller.account_id, voice_id)
+    except VoxhubError as exc:
+        return domain_error_response(exc)
+    return _json(voice_detail_json(voice))
 
 
 @router.get(
