@@ -1,7 +1,8 @@
 """The benchmark's baseline: voxhub's server stack answering a constant JSON body.
 
-Same framework, same middleware (request id, access log), same error handling, same uvicorn
-settings and logging as ``voxhub serve`` — but no authentication, rate limit or database.
+Same framework, same middleware (request id, access log), same error handling, same kind of
+route (a Starlette route in a FastAPI app, as voxhub serves Get Voice), same uvicorn settings
+and logging as ``voxhub serve`` — but no authentication, rate limit or database.
 
     python bench/baseline_app.py --port 8001 --body-bytes 250
 """
@@ -13,7 +14,9 @@ import json
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from voxhub.api.app import install_common, new_fastapi
 from voxhub.observability import configure_logging
@@ -35,10 +38,10 @@ def build(size: int) -> FastAPI:
     install_common(app)
     payload = constant_body(size)
 
-    @app.get("/v3/voices/{voice_id}")
-    async def constant(voice_id: str) -> Response:
+    async def constant(request: Request) -> Response:
         return Response(payload, media_type="application/json")
 
+    app.router.routes.insert(0, Route("/v3/voices/{voice_id}", constant, methods=["GET"]))
     return app
 
 

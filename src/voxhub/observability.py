@@ -1,12 +1,10 @@
-"""Structured logs: one JSON object per line on stderr, written off the event loop."""
+"""Structured logs: one JSON object per line on stderr."""
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
 import logging.handlers
-import queue
 import sys
 import time
 from typing import Any
@@ -14,7 +12,6 @@ from typing import Any
 __all__ = ["JsonFormatter", "configure_logging"]
 
 _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
-_listener: logging.handlers.QueueListener | None = None
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,25 +32,16 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "info") -> None:
-    """Route every logger through a queue to one stderr handler on its own thread.
+    """Every logger writes one JSON line per record to stderr, from the thread that logs.
 
-    Records are formatted to JSON by the thread that logs them (QueueHandler.prepare); the
-    listener thread only writes. A listener that formatted would hold the GIL while the event
-    loop waits for it, every time the loop released the GIL for I/O.
+    No logging thread: with one, every time the event loop released the GIL (each SQLite
+    call does) the logging thread took it, and Get Voice paid a thread hand-off per call.
+    A line is one small write to a pipe or file, as uvicorn's own access log does.
     """
-    global _listener
-    if _listener is not None:
-        _listener.stop()
     stream = logging.StreamHandler(sys.stderr)
-    stream.setFormatter(logging.Formatter("%(message)s"))
-    log_queue: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    _listener = logging.handlers.QueueListener(log_queue, stream)
-    _listener.start()
-    atexit.register(_listener.stop)
+    stream.setFormatter(JsonFormatter())
     root = logging.getLogger()
-    enqueue = logging.handlers.QueueHandler(log_queue)
-    enqueue.setFormatter(JsonFormatter())
-    root.handlers[:] = [enqueue]
+    root.handlers[:] = [stream]
     root.setLevel(level.upper())
     logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,8 @@ from tests.conftest import private_voice
 from voxhub.domain import Account, ApiKey, Voice, VoiceQuery
 from voxhub.engines import installed_engines
 from voxhub.services.catalog import catalog_voices
-from voxhub.store import Store
+from voxhub.store import SQLiteStore, Store
+from voxhub.store.migrate import upgrade
 
 pytestmark = pytest.mark.anyio
 
@@ -94,3 +96,24 @@ async def test_listing_filters_orders_and_pages(store: Store) -> None:
 
 async def test_ping(store: Store) -> None:
     await store.ping()
+
+
+async def test_sqlite_read_cache_sees_every_commit_of_other_connections(tmp_path: Path) -> None:
+    """Get Voice's SQLite cache is exact: a write by another process shows at once."""
+    url = f"sqlite:///{tmp_path / 'cache.db'}"
+    upgrade(url)
+    api, worker = SQLiteStore(tmp_path / "cache.db"), SQLiteStore(tmp_path / "cache.db")
+    await api.open()
+    await worker.open()
+    try:
+        owner = await make_account(worker, "owner")
+        clone = private_voice(owner.account_id)
+        assert await api.get_private_voice(clone.voice_id, owner.account_id) is None  # cached
+        await worker.insert_voice(clone, updated_at=1)
+        assert await api.get_private_voice(clone.voice_id, owner.account_id) == clone
+        again = private_voice(owner.account_id)
+        await api.insert_voice(again, updated_at=1)  # its own writer connection
+        assert await api.get_private_voice(again.voice_id, owner.account_id) == again
+    finally:
+        await api.close()
+        await worker.close()

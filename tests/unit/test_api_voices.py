@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from fastapi.testclient import TestClient
@@ -266,3 +267,21 @@ def test_unknown_route_and_method_use_the_envelope(client: TestClient) -> None:
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": "processing"},
+        {"status": "failed", "failure_message": "Too noisy: SNR 3 dB."},
+        {"status": "complete", "gender": "female", "name": 'Quote " and ünïcode'},
+    ],
+)
+def test_hot_path_body_is_exactly_the_documented_model(fields: dict[str, object]) -> None:
+    from voxhub.api.models import GetVoiceResponse, voice_detail, voice_detail_json
+
+    voice = private_voice("a" * 32, **fields)
+    fast = voice_detail_json(voice)
+    documented = GetVoiceResponse(data=voice_detail(voice))
+    assert GetVoiceResponse.model_validate_json(fast) == documented
+    assert list(json.loads(fast)["data"]) == list(documented.model_dump()["data"])

@@ -57,6 +57,7 @@ def create_app(open_services: ServicesFactory) -> FastAPI:
         redoc_url=None,
     )
     install_common(app)
+    app.router.routes.insert(0, voices.get_voice_fast_route)
     app.include_router(voices.router)
     app.include_router(health.router)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -61,9 +61,7 @@ def error_response(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     body = {"error": {"code": code, "message": message, "param": param, "doc_url": None}}
-    return Response(
-        json.dumps(body).encode(), status, headers=headers, media_type="application/json"
-    )
+    return Response(orjson.dumps(body), status, headers=headers, media_type="application/json")
 
 
 def domain_error_response(exc: VoxhubError) -> Response:

@@ -1,8 +1,11 @@
 """Per-key rate limits with the `limits` library: in process memory, or Redis when shared.
 
-The algorithm is the library's sliding window counter: constant memory per key, no burst of
-twice the rate at a window boundary. In memory the library's synchronous limiter is used:
-it does no I/O, and its asyncio twin costs several times more per request on this hot path.
+The algorithm is the library's fixed window: a key's window starts at its first request and
+``Retry-After`` is exactly the time until the window renews. Across a window's end a client
+can send up to twice the rate in a short span; the sliding-window counter avoids that, but
+measured at about twice the cost per request on Get Voice (README, "Design"), and one counter
+per key is the cheapest check on both backends. In memory the library's synchronous limiter
+is used: it does no I/O, and its asyncio twin costs several times more per request.
 """
 
 from __future__ import annotations
@@ -43,10 +46,10 @@ def _parse(rate: str) -> tuple[RateLimitItem, ...]:
 class RateLimitService:
     def __init__(self, storage_url: str) -> None:
         self._redis_pool: Any = None
-        self._memory: sync_strategies.SlidingWindowCounterRateLimiter | None = None
-        self._shared: async_strategies.SlidingWindowCounterRateLimiter | None = None
+        self._memory: sync_strategies.FixedWindowRateLimiter | None = None
+        self._shared: async_strategies.FixedWindowRateLimiter | None = None
         if storage_url.split("://", 1)[0] == "memory":
-            self._memory = sync_strategies.SlidingWindowCounterRateLimiter(MemoryStorage())
+            self._memory = sync_strategies.FixedWindowRateLimiter(MemoryStorage())
             return
         options: dict[str, Any] = {}
         if storage_url.startswith("redis"):
@@ -61,7 +64,7 @@ class RateLimitService:
         storage = storage_from_string(limits_storage_url(storage_url), **options)
         if not isinstance(storage, AsyncStorage):
             raise ValueError(f"{storage_url!r} is not a rate-limit storage voxhub can share")
-        self._shared = async_strategies.SlidingWindowCounterRateLimiter(storage)
+        self._shared = async_strategies.FixedWindowRateLimiter(storage)
 
     async def check(self, principal: Principal) -> None:
         """Count one request against the key's rate; raise RateLimited past it."""
