@@ -1,4 +1,4 @@
-"""The ``voxhub`` command line."""
+"""voxhub: a self-hostable voice service that speaks HeyGen's v3 Voices API."""
 
 from __future__ import annotations
 
