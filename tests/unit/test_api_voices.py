@@ -285,3 +285,16 @@ def test_hot_path_body_is_exactly_the_documented_model(fields: dict[str, object]
     documented = GetVoiceResponse(data=voice_detail(voice))
     assert GetVoiceResponse.model_validate_json(fast) == documented
     assert list(json.loads(fast)["data"]) == list(documented.model_dump()["data"])
+
+
+def test_readiness_is_503_when_the_database_does_not_answer(
+    client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unreachable() -> None:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(services.store, "ping", unreachable)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "service_unavailable"
+    assert client.get("/healthz").status_code == 200
