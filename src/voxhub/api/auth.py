@@ -7,7 +7,14 @@ from fastapi import Request
 from voxhub.domain import Principal
 from voxhub.services import Services
 
-__all__ = ["SECURITY", "SECURITY_SCHEMES", "authenticated", "presented_key", "services"]
+__all__ = [
+    "SECURITY",
+    "SECURITY_SCHEMES",
+    "authenticate",
+    "authenticated",
+    "presented_key",
+    "services",
+]
 
 SECURITY_SCHEMES = {
     "ApiKeyAuth": {
@@ -44,11 +51,15 @@ def presented_key(raw_headers: list[tuple[bytes, bytes]]) -> str | None:
     return bearer
 
 
-async def authenticated(request: Request) -> Principal:
+async def authenticate(registry: Services, request: Request) -> Principal:
     """The caller's principal; raises AuthenticationFailed or RateLimited."""
     scope = request.scope
-    registry: Services = scope["app"].state.services
     principal = await registry.keys.authenticate(presented_key(scope["headers"]))
-    scope.setdefault("state", {})["account_id"] = principal.account_id
+    scope.setdefault("state", {})["account_id"] = principal.account_id  # for the access log
     await registry.rate_limits.check(principal)
     return principal
+
+
+async def authenticated(request: Request) -> Principal:
+    """The same, as a FastAPI dependency."""
+    return await authenticate(services(request), request)

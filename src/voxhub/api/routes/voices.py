@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from voxhub.api.auth import SECURITY, authenticated, services
+from voxhub.api.auth import SECURITY, authenticate, authenticated, services
 from voxhub.api.errors import domain_error_response
 from voxhub.api.models import (
     ErrorResponse,
@@ -79,9 +79,10 @@ async def answer_get_voice(request: Request, voice_id: str) -> Response:
     # The hottest path. Authentication is called directly rather than through a FastAPI
     # dependency, and errors are answered here rather than raised through the framework's
     # exception middleware: each of those costs more than everything this handler does.
+    registry = services(request)
     try:
-        caller = await authenticated(request)
-        voice = await services(request).voices.get_voice(caller.account_id, voice_id)
+        caller = await authenticate(registry, request)
+        voice = await registry.voices.get_voice(caller.account_id, voice_id)
     except VoxhubError as exc:
         return domain_error_response(exc)
     return _json(voice_detail_json(voice))
