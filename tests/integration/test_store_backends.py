@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from voxhub.engines import installed_engines
 from voxhub.services.catalog import catalog_voices
 from voxhub.store import SQLiteStore, Store
 from voxhub.store.migrate import upgrade
+from voxhub.store.postgres import PostgresStore
 from voxhub.store.sqlite import FRESHNESS_SECONDS
 
 pytestmark = pytest.mark.anyio
@@ -118,6 +121,41 @@ async def test_sqlite_read_cache_follows_commits_of_other_connections(tmp_path: 
         again = private_voice(owner.account_id)
         await api.insert_voice(again, updated_at=1)  # its own writer connection
         assert await api.get_private_voice(again.voice_id, owner.account_id) == again
+    finally:
+        await api.close()
+        await worker.close()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+async def test_postgres_read_cache_follows_commits_of_other_processes(postgres_url: str) -> None:
+    """Get Voice's PostgreSQL cache serves repeated reads and drops them on any commit."""
+    api, worker = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    await api.open()
+    await worker.open()
+    try:
+        owner = await make_account(worker, "owner")
+        clone = private_voice(owner.account_id)
+        key = (clone.voice_id, owner.account_id)
+
+        async def cached_absent() -> bool:
+            await api.get_private_voice(*key)
+            return api._voice_cache.lookup(key) == (True, None)
+
+        assert await eventually(cached_absent)  # once the listener is up, reads are cached
+        await worker.insert_voice(clone, updated_at=1)
+
+        async def seen() -> bool:
+            return await api.get_private_voice(*key) == clone
+
+        assert await eventually(seen, seconds=2)
     finally:
         await api.close()
         await worker.close()

@@ -1,4 +1,8 @@
-"""The scale-out store: PostgreSQL through a psycopg 3 async connection pool."""
+"""The scale-out store: PostgreSQL through a psycopg 3 async connection pool.
+
+Get Voice's reads of private voices go through a per-process cache that LISTEN/NOTIFY keeps
+in step with every process's writes (``notified_cache``).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from voxhub.store.base import (
     voice_from_row,
     voice_params,
 )
+from voxhub.store.notified_cache import NotifiedCache
 from voxhub.store.queries import QUERIES, to_pyformat
 
 __all__ = ["PostgresStore", "libpq_url"]
@@ -34,6 +39,9 @@ def libpq_url(url: str) -> str:
 
 class PostgresStore(Store):
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        self._voice_cache: NotifiedCache[tuple[str, str], Voice | None] = NotifiedCache(
+            libpq_url(url)
+        )
         self._pool = AsyncConnectionPool(
             libpq_url(url),
             min_size=min_size,
@@ -46,8 +54,10 @@ class PostgresStore(Store):
 
     async def open(self) -> None:
         await self._pool.open(wait=True, timeout=10)
+        self._voice_cache.start()
 
     async def close(self) -> None:
+        await self._voice_cache.stop()
         await self._pool.close()
 
     async def _run(self, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
@@ -70,6 +80,12 @@ class PostgresStore(Store):
             return cursor.rowcount
 
         return await self._run(work)
+
+    async def _write(self, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
+        try:
+            return await self._run(work)
+        finally:
+            self._voice_cache.invalidate()  # this process sees its own writes at once
 
     async def ping(self) -> None:
         await self._fetch("ping")
@@ -114,18 +130,31 @@ class PostgresStore(Store):
                     await cursor.executemany(_SQL["upsert_public_voice"], rows)
                 await conn.execute(_SQL["delete_stale_public_voices"], {"synced_at": synced_at})
 
-        await self._run(work)
+        await self._write(work)
 
     async def all_public_voices(self) -> list[Voice]:
         return [voice_from_row(r) for r in await self._fetch("all_public_voices")]
 
     async def insert_voice(self, voice: Voice, updated_at: int) -> None:
-        await self._execute("insert_voice", voice_params(voice, updated_at))
+        params = voice_params(voice, updated_at)
+
+        async def work(conn: psycopg.AsyncConnection[Any]) -> None:
+            await conn.execute(_SQL["insert_voice"], params)
+
+        await self._write(work)
 
     async def get_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
-        params = {"voice_id": voice_id, "account_id": account_id}
-        rows = await self._fetch("get_private_voice", params)
-        return voice_from_row(rows[0]) if rows else None
+        key = (voice_id, account_id)
+        hit, cached = self._voice_cache.lookup(key)
+        if hit:
+            return cached
+        generation = self._voice_cache.generation
+        rows = await self._fetch(
+            "get_private_voice", {"voice_id": voice_id, "account_id": account_id}
+        )
+        voice = voice_from_row(rows[0]) if rows else None
+        self._voice_cache.store(key, voice, generation)
+        return voice
 
     async def list_voices(self, query: VoiceQuery) -> list[Voice]:
         return [voice_from_row(r) for r in await self._fetch("list_voices", list_params(query))]
