@@ -33,7 +33,8 @@ def constant_body(size: int) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def build(size: int) -> FastAPI:
+def build(size: int, route: str = "starlette") -> FastAPI:
+    """``route``: "starlette" (a plain route, as voxhub serves Get Voice) or "fastapi"."""
     app = new_fastapi()
     install_common(app)
     payload = constant_body(size)
@@ -41,7 +42,14 @@ def build(size: int) -> FastAPI:
     async def constant(request: Request) -> Response:
         return Response(payload, media_type="application/json")
 
-    app.router.routes.insert(0, Route("/v3/voices/{voice_id}", constant, methods=["GET"]))
+    if route == "fastapi":
+
+        @app.get("/v3/voices/{voice_id}")
+        async def documented(voice_id: str) -> Response:
+            return Response(payload, media_type="application/json")
+
+    else:
+        app.router.routes.insert(0, Route("/v3/voices/{voice_id}", constant, methods=["GET"]))
     return app
 
 
@@ -49,10 +57,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--body-bytes", type=int, default=250)
+    parser.add_argument("--route", choices=["starlette", "fastapi"], default="starlette")
     args = parser.parse_args()
     settings = load_settings(overrides={"server.port": args.port})
     configure_logging(settings.server.log_level)
-    uvicorn.Server(uvicorn_config(build(args.body_bytes), settings)).run()
+    uvicorn.Server(uvicorn_config(build(args.body_bytes, args.route), settings)).run()
 
 
 if __name__ == "__main__":
