@@ -298,3 +298,10 @@ def test_readiness_is_503_when_the_database_does_not_answer(
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "service_unavailable"
     assert client.get("/healthz").status_code == 200
+
+
+def test_other_methods_on_a_voice_are_405_in_the_envelope(client: TestClient) -> None:
+    response = client.put(f"/v3/voices/{ALICE}")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response.headers["allow"]
