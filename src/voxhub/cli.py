@@ -58,23 +58,23 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 async def _keys(args: argparse.Namespace, settings: Settings) -> int:
-    from voxhub.container import open_services
+    from voxhub.container import open_key_service
 
-    async with open_services(settings) as services:
+    async with open_key_service(settings) as keys:
         if args.keys_command == "create":
-            issued = await services.keys.create(
+            issued = await keys.create(
                 args.account, name=args.name, rate_limit=args.rate_limit, read_only=args.read_only
             )
             print(f"created key {issued.key.key_id} for account {args.account!r}", file=sys.stderr)
             print(issued.plain)
             return 0
         if args.keys_command == "revoke":
-            if await services.keys.revoke(args.key):
+            if await keys.revoke(args.key):
                 print("revoked", file=sys.stderr)
                 return 0
             print("no active key with that id", file=sys.stderr)
             return 1
-        for key in await services.keys.list():
+        for key in await keys.list():
             state = "revoked" if key.revoked_at else "active"
             fields = (key.key_id, key.account_id, state, key.rate_limit or "-", key.name or "")
             print("\t".join(fields))

@@ -4,21 +4,51 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from voxhub.engines import installed_engines
-from voxhub.services import KeyService, RateLimitService, Services, VoiceService
+from voxhub.services import (
+    FileService,
+    JobRunner,
+    KeyService,
+    PreviewService,
+    RateLimitService,
+    Services,
+    SpeechService,
+    VoiceService,
+    WorkerPool,
+)
 from voxhub.services.catalog import sync_catalog
+from voxhub.services.files import load_or_create_secret
 from voxhub.services.keys import IssuedKey
+from voxhub.services.render import init_worker
 from voxhub.settings import Settings
+from voxhub.storage import LocalStorage, Storage
 from voxhub.store import Store, open_store
 from voxhub.store.migrate import upgrade
 
-__all__ = ["build_services", "open_services", "prepare", "prepare_async"]
+__all__ = [
+    "build_services",
+    "open_key_service",
+    "open_services",
+    "prepare",
+    "prepare_async",
+    "worker_pool",
+]
 
 
-def build_services(settings: Settings, store: Store) -> Services:
+def build_services(
+    settings: Settings,
+    store: Store,
+    storage: Storage,
+    runner: JobRunner,
+    *,
+    engine_names: Iterable[str] | None = None,
+) -> Services:
+    names = engine_names if engine_names is not None else (e.name for e in installed_engines())
+    voices = VoiceService(store, names)
+    files = FileService(storage, _file_secret(settings), settings.storage.file_url_ttl_seconds)
     return Services(
         store=store,
         keys=KeyService(
@@ -26,32 +56,69 @@ def build_services(settings: Settings, store: Store) -> Services:
             default_rate_limit=settings.rate_limit.default,
             cache_seconds=settings.auth.cache_seconds,
         ),
-        voices=VoiceService(store, (engine.name for engine in installed_engines())),
+        voices=voices,
         rate_limits=RateLimitService(settings.rate_limit.storage_url),
+        files=files,
+        runner=runner,
+        speech=SpeechService(voices, runner, files),
+        previews=PreviewService(voices, runner, storage),
+        render_previews=settings.speech.render_previews,
+        public_url=settings.server.public_url,
+    )
+
+
+def _file_secret(settings: Settings) -> bytes:
+    if settings.storage.file_secret:
+        return settings.storage.file_secret.encode()
+    return load_or_create_secret(settings.storage.data_dir.resolve() / "file-signing.key")
+
+
+def worker_pool(settings: Settings) -> WorkerPool:
+    return WorkerPool(
+        settings.speech.workers,
+        settings.speech.queue,
+        timeout_seconds=settings.speech.timeout_seconds,
+        initializer=init_worker,
+        initargs=(str(settings.model_dir),),
     )
 
 
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Services for one process, with the store open and the public catalog in memory."""
+    """Services for one process: the store open, the worker pool started, the public catalog
+    in memory with the previews already rendered."""
     store = open_store(settings.database_url)
     await store.open()
     try:
-        services = build_services(settings, store)
+        services = build_services(
+            settings, store, LocalStorage(settings.files_dir), worker_pool(settings)
+        )
         try:
             await services.voices.load_catalog()
+            await services.previews.find_existing()
             yield services
         finally:
-            await services.rate_limits.close()
+            await services.close()
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def open_key_service(settings: Settings) -> AsyncIterator[KeyService]:
+    """Just the keys, for the CLI: no workers, no catalog."""
+    store = open_store(settings.database_url)
+    await store.open()
+    try:
+        yield KeyService(store, default_rate_limit=settings.rate_limit.default, cache_seconds=0)
     finally:
         await store.close()
 
 
 async def prepare_async(settings: Settings, *, first_key: bool) -> IssuedKey | None:
     """Seed the catalog and, on a first start, issue a key. Migrations must have run."""
-    async with open_services(settings) as services:
-        await sync_catalog(services.store, installed_engines(), time.time_ns() // 1000)
-        return await services.keys.create_first_key() if first_key else None
+    async with open_key_service(settings) as keys:
+        await sync_catalog(keys.store, installed_engines(), time.time_ns() // 1000)
+        return await keys.create_first_key() if first_key else None
 
 
 def prepare(settings: Settings, *, first_key: bool = True) -> IssuedKey | None:

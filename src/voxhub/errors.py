@@ -7,10 +7,13 @@ Services raise these; the API maps each class to an HTTP status in one place
     ├── InvalidParameter          a request field is malformed or out of range
     ├── AuthenticationFailed      no key, or a key that is unknown or revoked
     ├── Forbidden                 the key may not do this
+    │   └── InsufficientScope     a read-only key tried to write
     ├── NotFound                  a resource the caller cannot see
     │   └── VoiceNotFound         a voice the caller cannot see
     ├── RateLimited               the key spent its rate; carries retry_after
-    └── ServiceUnavailable        a backend (database, Redis) is not answering
+    │   └── WorkersBusy           every speech worker is busy and the queue is full
+    ├── ServiceUnavailable        a backend (database, Redis) is not answering
+    └── WorkerFailed              a worker process died or overran its time on a job
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from __future__ import annotations
 __all__ = [
     "AuthenticationFailed",
     "Forbidden",
+    "InsufficientScope",
     "InvalidParameter",
     "NotFound",
     "RateLimited",
     "ServiceUnavailable",
     "VoiceNotFound",
     "VoxhubError",
+    "WorkerFailed",
+    "WorkersBusy",
 ]
 
 
@@ -56,6 +62,12 @@ class Forbidden(VoxhubError):
     code = "forbidden"
 
 
+class InsufficientScope(Forbidden):
+    """This API key is read-only; use a key that may write."""
+
+    code = "insufficient_api_key_scope"
+
+
 class NotFound(VoxhubError):
     """Resource not found."""
 
@@ -73,12 +85,23 @@ class RateLimited(VoxhubError):
 
     code = "rate_limit_exceeded"
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__()
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
         self.retry_after = max(1, retry_after)
+
+
+class WorkersBusy(RateLimited):
+    """Every speech worker is busy. Retry after the duration specified in the Retry-After
+    header."""
 
 
 class ServiceUnavailable(VoxhubError):
     """The service is temporarily unavailable. Retry shortly."""
 
     code = "service_unavailable"
+
+
+class WorkerFailed(VoxhubError):
+    """The service could not complete this request. Retry it; if it fails again, shorten it."""
+
+    code = "internal_error"

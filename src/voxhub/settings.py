@@ -22,6 +22,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "SettingsError",
+    "SpeechSettings",
     "StorageSettings",
     "load_settings",
 ]
@@ -40,10 +41,40 @@ class ServerSettings(_Group):
     port: int = Field(default=8000, ge=0, le=65535)
     log_level: str = "info"
     access_log: bool = True
+    # The address clients reach this service at, for file links (https://voice.example.com).
+    # Empty: the scheme and host of each request.
+    public_url: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
 
 
 class StorageSettings(_Group):
     data_dir: Path = Path("./voxhub-data")
+    # Key for signing file links; empty: one made at the first start, kept in the data dir.
+    # Every API process of one service must share it.
+    file_secret: str = ""
+    # A signed file link stays valid at least this long (rounded up to the hour).
+    file_url_ttl_seconds: int = Field(default=86400, ge=60)
+
+
+def _default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class SpeechSettings(_Group):
+    # Worker processes that hold the speech models; each takes one job at a time.
+    workers: int = Field(default_factory=_default_workers, ge=1, le=64)
+    # Jobs that may wait for a worker; past workers + queue, requests get 429.
+    queue: int = Field(default=8, ge=0, le=10000)
+    # A job running longer is stopped (its worker replaced) and the request gets a 500.
+    timeout_seconds: float = Field(default=300.0, gt=0)
+    # Render the public voices' preview clips in the background (once; they are kept).
+    render_previews: bool = True
 
 
 class DatabaseSettings(_Group):
@@ -75,6 +106,16 @@ class Settings(_Group):
     database: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    speech: SpeechSettings = SpeechSettings()
+
+    @property
+    def model_dir(self) -> Path:
+        """Where engines keep models they assemble from their packages."""
+        return self.storage.data_dir.resolve() / "models"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.storage.data_dir.resolve() / "files"
 
     @property
     def database_url(self) -> str:
@@ -89,11 +130,18 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_PORT": ("server", "port"),
     "VOXHUB_LOG_LEVEL": ("server", "log_level"),
     "VOXHUB_ACCESS_LOG": ("server", "access_log"),
+    "VOXHUB_PUBLIC_URL": ("server", "public_url"),
     "VOXHUB_DATA_DIR": ("storage", "data_dir"),
+    "VOXHUB_FILE_SECRET": ("storage", "file_secret"),
+    "VOXHUB_FILE_URL_TTL_SECONDS": ("storage", "file_url_ttl_seconds"),
     "VOXHUB_DATABASE_URL": ("database", "url"),
     "VOXHUB_AUTH_CACHE_SECONDS": ("auth", "cache_seconds"),
     "VOXHUB_RATE_LIMIT": ("rate_limit", "default"),
     "VOXHUB_RATE_LIMIT_STORAGE_URL": ("rate_limit", "storage_url"),
+    "VOXHUB_SPEECH_WORKERS": ("speech", "workers"),
+    "VOXHUB_SPEECH_QUEUE": ("speech", "queue"),
+    "VOXHUB_SPEECH_TIMEOUT_SECONDS": ("speech", "timeout_seconds"),
+    "VOXHUB_RENDER_PREVIEWS": ("speech", "render_previews"),
 }
 _VARIABLE_OF = {target: name for name, target in ENVIRONMENT.items()}
 

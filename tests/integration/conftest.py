@@ -44,6 +44,15 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await opened.close()
 
 
+# Live servers of the contract and fuzz tests: no rate limit in the way, one speech worker,
+# previews not rendered (a test of its own renders them).
+LIVE_ENVIRONMENT = {
+    "VOXHUB_RATE_LIMIT": "100000/second",
+    "VOXHUB_SPEECH_WORKERS": "1",
+    "VOXHUB_RENDER_PREVIEWS": "false",
+}
+
+
 @dataclass
 class LiveServer:
     base_url: str
@@ -62,11 +71,11 @@ class LiveServer:
         asyncio.run(insert())
 
     def new_key(self, account: str, **options: object) -> IssuedKey:
-        from voxhub.container import open_services
+        from voxhub.container import open_key_service
 
         async def create() -> IssuedKey:
-            async with open_services(self.settings) as services:
-                return await services.keys.create(account, **options)  # type: ignore[arg-type]
+            async with open_key_service(self.settings) as keys:
+                return await keys.create(account, **options)  # type: ignore[arg-type]
 
         return asyncio.run(create())
 
@@ -99,7 +108,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """voxhub on the embedded default (SQLite), served over real HTTP from a thread."""
     data_dir = tmp_path_factory.mktemp("voxhub-data")
     settings = load_settings(
-        environ={"VOXHUB_DATA_DIR": str(data_dir), "VOXHUB_RATE_LIMIT": "100000/second"}
+        environ={"VOXHUB_DATA_DIR": str(data_dir), **LIVE_ENVIRONMENT}
     )
     yield from run_live_server(settings)
 
@@ -109,6 +118,6 @@ def live_postgres_server() -> Iterator[LiveServer]:
     """voxhub on its own PostgreSQL database (the scale-out store), served over real HTTP."""
     with fresh_postgres_database() as url:
         settings = load_settings(
-            environ={"VOXHUB_DATABASE_URL": url, "VOXHUB_RATE_LIMIT": "100000/second"}
+            environ={"VOXHUB_DATABASE_URL": url, **LIVE_ENVIRONMENT}
         )
         yield from run_live_server(settings)

@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from voxhub.api import create_app
-from voxhub.engines import Engine, EngineVoice
-from voxhub.services import KeyService, RateLimitService, Services, VoiceService
+from voxhub.container import build_services
+from voxhub.engines import Engine, EngineVoice, PieceAudio, SpokenSpan
+from voxhub.services import InlineRunner, Services
+from voxhub.settings import load_settings
+from voxhub.storage import MemoryStorage
 from voxhub.services.catalog import sync_catalog
 from voxhub.store import MemoryStore
 
 
 class StaticEngine(Engine):
+    """A fake engine for unit tests: a 440 Hz tone of 0.2 s per word, 0.05 s apart."""
+
     name = "static"
+    aligns = True
+    rate = 16000
+
+    def synthesize(self, text: str, voice_key: str, speed: float) -> PieceAudio:
+        spans, chunks, at = [], [], 0.0
+        word, gap = 0.2 / speed, 0.05 / speed
+        tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(round(word * self.rate)) / self.rate))
+        for match in re.finditer(r"\S+", text):
+            spans.append(SpokenSpan(match.start(), match.end(), at, at + word))
+            chunks += [tone.astype(np.float32), np.zeros(round(gap * self.rate), np.float32)]
+            at += word + gap
+        return PieceAudio(np.concatenate(chunks), self.rate, spans)
 
     def voices(self) -> list[EngineVoice]:
         def voice(key: str, name: str, language: str, gender: str) -> EngineVoice:
@@ -39,14 +58,24 @@ def store() -> MemoryStore:
     return store
 
 
+def unit_services(store: MemoryStore, engine_names: list[str], **environ: str) -> Services:
+    settings = load_settings(
+        environ={
+            "VOXHUB_RATE_LIMIT": "1000/second",
+            "VOXHUB_AUTH_CACHE_SECONDS": "0",
+            "VOXHUB_FILE_SECRET": "unit-test-secret",
+            "VOXHUB_RENDER_PREVIEWS": "false",
+            **environ,
+        }
+    )
+    return build_services(
+        settings, store, MemoryStorage(), InlineRunner(), engine_names=engine_names
+    )
+
+
 @pytest.fixture
 def services(store: MemoryStore) -> Services:
-    return Services(
-        store=store,
-        keys=KeyService(store, default_rate_limit="1000/second", cache_seconds=0),
-        voices=VoiceService(store, [StaticEngine.name]),
-        rate_limits=RateLimitService("memory://"),
-    )
+    return unit_services(store, [StaticEngine.name])
 
 
 @pytest.fixture

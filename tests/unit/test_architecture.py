@@ -15,8 +15,10 @@ SRC = Path(voxhub.__file__).parent
 # A layer may import only what is listed for it (besides itself and the shared top modules).
 ALLOWED = {
     "api": {"services", "domain", "errors", "ids"},
-    "services": {"store", "engines", "domain", "errors", "ids"},
+    "services": {"store", "storage", "audio", "engines", "domain", "errors", "ids"},
     "store": {"domain", "errors", "ids"},
+    "storage": {"domain", "errors"},
+    "audio": {"engines", "domain", "errors"},
     "engines": {"domain", "errors"},
 }
 

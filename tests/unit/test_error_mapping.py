@@ -10,21 +10,27 @@ from voxhub.api.app import install_common
 from voxhub.errors import (
     AuthenticationFailed,
     Forbidden,
+    InsufficientScope,
     InvalidParameter,
     NotFound,
     RateLimited,
     ServiceUnavailable,
     VoiceNotFound,
     VoxhubError,
+    WorkerFailed,
+    WorkersBusy,
 )
 
 CASES = [
     (InvalidParameter("Bad limit.", param="limit"), 400, "invalid_parameter", "limit"),
     (AuthenticationFailed(), 401, "authentication_failed", None),
     (Forbidden(), 403, "forbidden", None),
+    (InsufficientScope(), 403, "insufficient_api_key_scope", None),
     (NotFound(), 404, "not_found", None),
     (VoiceNotFound(), 404, "voice_not_found", None),
     (RateLimited(retry_after=7), 429, "rate_limit_exceeded", None),
+    (WorkersBusy(retry_after=3), 429, "rate_limit_exceeded", None),
+    (WorkerFailed(), 500, "internal_error", None),
     (ServiceUnavailable(), 503, "service_unavailable", None),
     (VoxhubError(), 500, "internal_error", None),
 ]

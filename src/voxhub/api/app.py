@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -14,12 +16,20 @@ import voxhub
 from voxhub.api.auth import SECURITY_SCHEMES
 from voxhub.api.errors import install_error_handlers
 from voxhub.api.middleware import RequestContextMiddleware
-from voxhub.api.routes import health, voices
+from voxhub.api.routes import files, health, speech, voices
 from voxhub.services import Services
 
-__all__ = ["ServicesFactory", "create_app", "install_common", "new_fastapi"]
+__all__ = [
+    "ServicesFactory",
+    "background_tasks",
+    "create_app",
+    "install_common",
+    "new_fastapi",
+]
 
 ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
+log = logging.getLogger(__name__)
+PURGE_INTERVAL_SECONDS = 3600
 
 
 def new_fastapi(**options: Any) -> FastAPI:
@@ -37,6 +47,28 @@ def install_common(app: FastAPI) -> None:
     app.add_middleware(RequestContextMiddleware)
 
 
+def background_tasks(registry: Services) -> list[asyncio.Task[None]]:
+    """Work a serving process does besides requests: previews, expired speech files."""
+    tasks = [asyncio.create_task(_purge_expired_speech(registry))]
+    if registry.render_previews:
+        tasks.append(asyncio.create_task(_render_previews(registry)))
+    return tasks
+
+
+async def _render_previews(registry: Services) -> None:
+    made = await registry.previews.render_missing()
+    log.info("public voice previews ready", extra={"rendered": made})
+
+
+async def _purge_expired_speech(registry: Services) -> None:
+    while True:
+        try:
+            await registry.speech.purge_expired()
+        except Exception:
+            log.exception("could not purge expired speech files")
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+
+
 def create_app(open_services: ServicesFactory) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,7 +78,13 @@ def create_app(open_services: ServicesFactory) -> FastAPI:
             # garbage collector's full passes, which otherwise stall requests for tens of ms.
             gc.collect()
             gc.freeze()
-            yield
+            tasks = background_tasks(opened)
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
 
     app = new_fastapi(
         title="voxhub",
@@ -57,8 +95,13 @@ def create_app(open_services: ServicesFactory) -> FastAPI:
         redoc_url=None,
     )
     install_common(app)
-    app.router.routes.insert(0, voices.get_voice_fast_route)
+    app.include_router(speech.router)
+    # First the speech route (/v3/voices/speech is not a voice id), then Get Voice's fast
+    # route: Starlette answers a method mismatch from the first route whose path matches.
+    speech_routes = app.router.routes.pop()
+    app.router.routes[0:0] = [speech_routes, voices.get_voice_fast_route]
     app.include_router(voices.router)
+    app.include_router(files.router)
     app.include_router(health.router)
 
     def openapi() -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from voxhub.domain import Principal
+from voxhub.errors import InsufficientScope
 from voxhub.services import Services
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "SECURITY_SCHEMES",
     "authenticate",
     "authenticated",
+    "authenticated_writer",
     "presented_key",
     "services",
 ]
@@ -63,3 +65,11 @@ async def authenticate(registry: Services, request: Request) -> Principal:
 async def authenticated(request: Request) -> Principal:
     """The same, as a FastAPI dependency."""
     return await authenticate(services(request), request)
+
+
+async def authenticated_writer(request: Request) -> Principal:
+    """A caller whose key may write (every POST and DELETE)."""
+    principal = await authenticate(services(request), request)
+    if principal.read_only:
+        raise InsufficientScope()
+    return principal

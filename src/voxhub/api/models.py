@@ -11,11 +11,15 @@ from voxhub.domain import Voice
 
 __all__ = [
     "ErrorResponse",
+    "GenerateSpeechData",
+    "GenerateSpeechRequest",
+    "GenerateSpeechResponse",
     "GetVoiceResponse",
     "ListVoicesResponse",
     "StandardAPIError",
     "VoiceDetailV3",
     "VoiceListItem",
+    "WordTimestamp",
     "voice_detail",
     "voice_detail_json",
     "voice_list_item",
@@ -107,13 +111,13 @@ class ListVoicesResponse(BaseModel):
     next_token: str | None = Field(description="Opaque cursor for the next page")
 
 
-def voice_detail(voice: Voice) -> VoiceDetailV3:
+def voice_detail(voice: Voice, preview_url: str | None = None) -> VoiceDetailV3:
     return VoiceDetailV3(
         voice_id=voice.voice_id,
         name=voice.name,
         language=voice.language,
         gender=voice.gender,
-        preview_audio_url=None,  # previews are rendered by the speech and cloning workflows
+        preview_audio_url=preview_url,
         status=voice.status,
         failure_message=voice.failure_message if voice.status == "failed" else None,
         support_pause=voice.support_pause,
@@ -122,7 +126,7 @@ def voice_detail(voice: Voice) -> VoiceDetailV3:
     )
 
 
-def voice_detail_json(voice: Voice) -> bytes:
+def voice_detail_json(voice: Voice, preview_url: str | None = None) -> bytes:
     """The Get Voice body, exactly GetVoiceResponse's JSON (a unit test holds them equal).
 
     Written with orjson rather than through the pydantic models: this runs on every poll.
@@ -134,7 +138,7 @@ def voice_detail_json(voice: Voice) -> bytes:
                 "name": voice.name,
                 "language": voice.language,
                 "gender": voice.gender,
-                "preview_audio_url": None,
+                "preview_audio_url": preview_url,
                 "status": voice.status,
                 "failure_message": voice.failure_message if voice.status == "failed" else None,
                 "support_pause": voice.support_pause,
@@ -145,15 +149,62 @@ def voice_detail_json(voice: Voice) -> bytes:
     )
 
 
-def voice_list_item(voice: Voice) -> VoiceListItem:
+def voice_list_item(voice: Voice, preview_url: str | None = None) -> VoiceListItem:
     return VoiceListItem(
         voice_id=voice.voice_id,
         name=voice.name,
         language=voice.language,
         gender=voice.gender or "unknown",
-        preview_audio_url=None,
+        preview_audio_url=preview_url,
         support_pause=voice.support_pause,
         support_locale=voice.support_locale,
         type="public" if voice.is_public else "private",
         status=voice.status,
     )
+
+
+class GenerateSpeechRequest(BaseModel):
+    """Request body for text-to-speech generation."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: str = Field(
+        min_length=1, max_length=5000, description="Text to synthesize (1-5000 characters)."
+    )
+    voice_id: str = Field(description="Voice ID to use (GET /v3/voices?engine=starfish).")
+    input_type: Literal["text", "ssml"] = Field(
+        default="text", description="'text' for plain text, 'ssml' for SSML markup."
+    )
+    speed: float = Field(default=1.0, ge=0.5, le=2.0, description="Speed multiplier (0.5-2.0).")
+    language: str | None = Field(
+        default=None, description="Base language code (e.g. 'en'); must be the voice's language."
+    )
+    locale: str | None = Field(
+        default=None, description="BCP-47 locale tag (e.g. 'en-US'); must be the voice's language."
+    )
+    output_format: Literal["mp3", "wav", "flac"] = Field(
+        default="mp3", description="voxhub extension: the audio file's format (default mp3)."
+    )
+
+
+class WordTimestamp(BaseModel):
+    """Word-level timing data from TTS generation."""
+
+    word: str = Field(description="The word.")
+    start: float = Field(description="Start time in seconds.")
+    end: float = Field(description="End time in seconds.")
+
+
+class GenerateSpeechData(BaseModel):
+    """Response payload for text-to-speech generation."""
+
+    audio_url: str = Field(description="Signed, expiring URL of the generated audio file.")
+    duration: float = Field(description="Duration of the audio in seconds.")
+    request_id: str | None = Field(description="Unique identifier for this generation request.")
+    word_timestamps: list[WordTimestamp] | None = Field(
+        description="Word-level timing data; null for engines that cannot align."
+    )
+
+
+class GenerateSpeechResponse(BaseModel):
+    data: GenerateSpeechData

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from voxhub.services.files import FileService
 from voxhub.services.keys import IssuedKey, KeyService
+from voxhub.services.previews import PreviewService
 from voxhub.services.ratelimit import RateLimitService
 from voxhub.services.registry import Services
+from voxhub.services.speech import SpeechRequest, SpeechResult, SpeechService
 from voxhub.services.voices import VoiceService
+from voxhub.services.workers import InlineRunner, JobRunner, WorkerPool
 
-__all__ = ["IssuedKey", "KeyService", "RateLimitService", "Services", "VoiceService"]
+__all__ = [
+    "FileService",
+    "InlineRunner",
+    "IssuedKey",
+    "JobRunner",
+    "KeyService",
+    "PreviewService",
+    "RateLimitService",
+    "Services",
+    "SpeechRequest",
+    "SpeechResult",
+    "SpeechService",
+    "VoiceService",
+    "WorkerPool",
+]

@@ -67,6 +67,10 @@ class KeyService:
         # key id -> (record, expires at). A plain dict: this is on every request's path.
         self._cache: dict[str, tuple[ApiKey, float]] = {}
 
+    @property
+    def store(self) -> Store:
+        return self._store
+
     async def create(
         self,
         account_name: str,

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voxhub.errors import ServiceUnavailable
+from voxhub.services.files import FileService
 from voxhub.services.keys import KeyService
+from voxhub.services.previews import PreviewService
 from voxhub.services.ratelimit import RateLimitService
+from voxhub.services.speech import SpeechService
 from voxhub.services.voices import VoiceService
+from voxhub.services.workers import JobRunner
 from voxhub.store import Store
 
 __all__ = ["Services"]
@@ -19,6 +23,12 @@ class Services:
     keys: KeyService
     voices: VoiceService
     rate_limits: RateLimitService
+    files: FileService
+    runner: JobRunner
+    speech: SpeechService
+    previews: PreviewService
+    render_previews: bool = False
+    public_url: str = ""  # the base of file links; empty: each request's own scheme and host
 
     async def check_ready(self) -> None:
         """Raise ServiceUnavailable unless the database answers."""
@@ -28,3 +38,7 @@ class Services:
             raise
         except Exception as exc:
             raise ServiceUnavailable("The database is not reachable.") from exc
+
+    async def close(self) -> None:
+        self.runner.close()
+        await self.rate_limits.close()

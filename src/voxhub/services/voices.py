@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from voxhub.domain import Voice, VoicePage, VoiceQuery
 from voxhub.errors import InvalidParameter, VoiceNotFound
@@ -28,6 +29,14 @@ class VoiceService:
         public = await self._store.all_public_voices()
         self._public = {voice.voice_id: voice for voice in public}
         self._languages = {voice.language.casefold(): voice.language for voice in public}
+
+    @property
+    def public_voices(self) -> list[Voice]:
+        return list(self._public.values())
+
+    def set_preview(self, voice_id: str, key: str) -> None:
+        """A public voice's preview file exists in storage under ``key``."""
+        self._public[voice_id] = replace(self._public[voice_id], preview_key=key)
 
     @property
     def languages(self) -> list[str]:
@@ -66,7 +75,7 @@ class VoiceService:
             after_id=cursor.voice_id if cursor else None,
             limit=limit + 1,
         )
-        voices = await self._store.list_voices(query)
+        voices = [self._public.get(v.voice_id, v) for v in await self._store.list_voices(query)]
         if len(voices) <= limit:
             return VoicePage(voices=voices, next_token=None)
         last = voices[limit - 1]

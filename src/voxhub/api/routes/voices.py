@@ -9,7 +9,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from voxhub.api.auth import SECURITY, authenticate, authenticated, services
-from voxhub.api.errors import domain_error_response
+from voxhub.api.errors import domain_error_response, error_response
+from voxhub.api.links import preview_url
 from voxhub.api.models import (
     ErrorResponse,
     GetVoiceResponse,
@@ -21,9 +22,11 @@ from voxhub.domain import Principal
 from voxhub.errors import VoxhubError
 from voxhub.ids import VOICE_ID_PATTERN
 
-__all__ = ["answer_get_voice", "get_voice_fast_route", "router"]
+__all__ = ["answer_get_voice", "error_responses", "get_voice_fast_route", "router"]
 
 router = APIRouter(tags=["Voices"])
+SPEECH_SEGMENT = "speech"
+ALLOW_POST = {"Allow": "POST"}
 Caller = Annotated[Principal, Depends(authenticated)]
 
 
@@ -31,8 +34,10 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {
         400: "Invalid request parameters",
         401: "Authentication failed",
+        403: "The API key may not do this",
         404: "Resource not found",
         429: "Rate limit exceeded",
+        500: "The service could not complete the request",
     }
     responses: dict[int | str, dict[str, Any]] = {
         status: {"model": ErrorResponse, "description": described[status]} for status in statuses
@@ -79,13 +84,15 @@ async def answer_get_voice(request: Request, voice_id: str) -> Response:
     # The hottest path. Authentication is called directly rather than through a FastAPI
     # dependency, and errors are answered here rather than raised through the framework's
     # exception middleware: each of those costs more than everything this handler does.
+    if voice_id == SPEECH_SEGMENT:  # /v3/voices/speech is Generate Speech, a POST
+        return error_response(405, "method_not_allowed", "Method not allowed.", None, ALLOW_POST)
     registry = services(request)
     try:
         caller = await authenticate(registry, request)
         voice = await registry.voices.get_voice(caller.account_id, voice_id)
     except VoxhubError as exc:
         return domain_error_response(exc)
-    return _json(voice_detail_json(voice))
+    return _json(voice_detail_json(voice, preview_url(registry, request, voice)))
 
 
 async def _get_voice_fast(request: Request) -> Response:
@@ -123,7 +130,8 @@ async def list_voices(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100")] = 20,
     token: Annotated[str | None, Query(description="next_token of the previous page")] = None,
 ) -> Response:
-    page = await services(request).voices.list_voices(
+    registry = services(request)
+    page = await registry.voices.list_voices(
         caller.account_id,
         scope=voice_type,
         engine=engine,
@@ -133,7 +141,9 @@ async def list_voices(
         token=token or None,
     )
     body = ListVoicesResponse(
-        data=[voice_list_item(voice) for voice in page.voices],
+        data=[
+            voice_list_item(voice, preview_url(registry, request, voice)) for voice in page.voices
+        ],
         has_more=page.has_more,
         next_token=page.next_token,
     )

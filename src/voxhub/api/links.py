@@ -1,0 +1,32 @@
+"""Absolute links to stored files, as clients fetch them."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from voxhub.domain import Voice
+from voxhub.services import Services
+
+__all__ = ["file_url", "preview_url"]
+
+
+def _base(registry: Services, request: Request) -> str:
+    if registry.public_url:
+        return registry.public_url
+    scheme = request.scope.get("scheme", "http")
+    for name, value in request.scope["headers"]:
+        if name == b"host":
+            return f"{scheme}://{value.decode('latin-1')}"
+    server = request.scope.get("server") or ("localhost", 80)
+    return f"{scheme}://{server[0]}:{server[1]}"
+
+
+def file_url(registry: Services, request: Request, key: str) -> str:
+    return _base(registry, request) + registry.files.signed_path(key)
+
+
+def preview_url(registry: Services, request: Request, voice: Voice) -> str | None:
+    """A voice's preview link: public voices once rendered, clones once complete."""
+    if voice.preview_key is None or not (voice.is_public or voice.status == "complete"):
+        return None
+    return file_url(registry, request, voice.preview_key)

@@ -1,0 +1,88 @@
+"""Capability URLs for stored files: signed, expiring, fetchable without an API key.
+
+A URL names the storage key, an expiry (unix seconds) and an HMAC-SHA256 of both under the
+server's file secret. Expiries are rounded up to the hour, so a voice's preview URL stays the
+same between polls for up to an hour (clients and caches may reuse it).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from voxhub.errors import NotFound
+from voxhub.storage import Storage, is_storage_key
+
+__all__ = ["FileService", "StoredFile", "load_or_create_secret"]
+
+_HOUR = 3600
+MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac"}
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The secret kept in the data directory (created once, readable by its owner only)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # "x": when two processes start at once, one creates it and the other reads it.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_bytes(32).hex())
+    return bytes.fromhex(path.read_text().strip())
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    key: str
+    media_type: str
+    path: Path | None  # on local disk: streamed from there
+    data: bytes | None  # otherwise: the bytes
+
+
+class FileService:
+    def __init__(self, storage: Storage, secret: bytes, ttl_seconds: int) -> None:
+        self.storage = storage
+        self._secret = secret
+        self._ttl = ttl_seconds
+
+    @property
+    def max_link_age(self) -> int:
+        """The longest a link signed now stays valid (the TTL, rounded up to the hour)."""
+        return self._ttl + 2 * _HOUR
+
+    def _signature(self, key: str, expires: int) -> str:
+        digest = hmac.new(self._secret, f"{key}\n{expires}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:24]).decode()
+
+    def signed_path(self, key: str, now: float | None = None) -> str:
+        """``/v3/files/<key>?expires=…&signature=…``, valid for at least the TTL."""
+        moment = time.time() if now is None else now
+        expires = (int(moment + self._ttl) // _HOUR + 1) * _HOUR
+        return f"/v3/files/{key}?expires={expires}&signature={self._signature(key, expires)}"
+
+    def verify(self, key: str, expires: str, signature: str, now: float | None = None) -> None:
+        """Raise NotFound unless the URL is one we signed and it has not expired."""
+        moment = time.time() if now is None else now
+        if not (is_storage_key(key) and expires.isdigit() and len(expires) <= 12):
+            raise NotFound("File not found, or its link has expired.")
+        expected = self._signature(key, int(expires))
+        if not hmac.compare_digest(expected, signature) or int(expires) < moment:
+            raise NotFound("File not found, or its link has expired.")
+
+    def open(self, key: str, expires: str, signature: str) -> StoredFile:
+        self.verify(key, expires, signature)
+        media_type = MEDIA_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
+        path = self.storage.local_path(key)
+        data = None if path is not None else self.storage.read(key)
+        if path is None and data is None:
+            raise NotFound("File not found, or its link has expired.")
+        return StoredFile(key, media_type, path, data)

@@ -1,0 +1,131 @@
+"""Rendering a script into an audio file, in a worker process.
+
+Pieces are synthesized one at a time, trimmed of their own leading and trailing silence,
+transformed by the voice's profile, faded at the edges and streamed into the encoder, so memory
+holds one piece and the encoded file, whatever the text's length. Between sentences goes a
+short pause; an SSML break is a pause of exactly its length.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from voxhub.audio import FORMATS, StreamingEncoder, fade_edges, silence, trim_silence
+from voxhub.engines import Engine, PieceAudio, VoiceProfile, apply_transform, installed_engines
+from voxhub.services.script import SENTENCE_PAUSE, Pause, Piece, Script
+
+__all__ = ["RenderJob", "RenderResult", "WordTiming", "init_worker", "render", "warm_up"]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderJob:
+    script: Script
+    profile: VoiceProfile
+    speed: float = 1.0
+    audio_format: str = "mp3"
+
+
+@dataclass(frozen=True, slots=True)
+class WordTiming:
+    word: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class RenderResult:
+    audio: bytes
+    duration: float
+    sample_rate: int
+    words: list[WordTiming] | None
+
+
+_model_dir: Path | None = None
+_engines: dict[str, Engine] = {}
+
+
+def init_worker(model_dir: str | None) -> None:
+    """Pool initializer: where engines may keep assembled models. Nothing loads yet."""
+    global _model_dir
+    _model_dir = Path(model_dir) if model_dir else None
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def _engine(name: str, engines: Mapping[str, Engine] | None = None) -> Engine:
+    if engines is None:
+        if not _engines:
+            _engines.update({engine.name: engine for engine in installed_engines(_model_dir)})
+        engines = _engines
+    try:
+        return engines[name]
+    except KeyError:
+        raise ValueError(f"no engine named {name!r} is installed") from None
+
+
+def warm_up(profile: VoiceProfile) -> int:
+    """Load an engine's model (a worker's first job): returns the worker's process id."""
+    _engine(profile.engine).synthesize("Ready.", profile.voice_key, 1.0)
+    return os.getpid()
+
+
+class _Timeline:
+    """Collects word timings while pieces are appended to the encoder."""
+
+    def __init__(self, aligns: bool) -> None:
+        self.words: list[WordTiming] | None = [] if aligns else None
+
+    def add(self, piece: Piece, audio: PieceAudio, cut: int, offset: float) -> None:
+        if self.words is None:
+            return
+        if audio.spans is None:
+            self.words = None
+            return
+        shift = cut / audio.sample_rate
+        length = audio.duration
+        previous = self.words[-1].end if self.words else offset
+        for word in piece.words:
+            hits = [s for s in audio.spans if s.char_start < word.end and s.char_end > word.start]
+            if hits:
+                start = min(max(0.0, min(s.start for s in hits) - shift), length) + offset
+                end = min(max(0.0, max(s.end for s in hits) - shift), length) + offset
+            else:
+                start = end = previous
+            start = max(start, self.words[-1].start if self.words else offset)
+            end = max(end, start)
+            self.words.append(WordTiming(word.text, round(start, 3), round(end, 3)))
+            previous = end
+
+
+def render(job: RenderJob, engines: Mapping[str, Engine] | None = None) -> RenderResult:
+    """Speak the job's script; ``engines`` by name (default: this process's installed ones)."""
+    engine = _engine(job.profile.engine, engines)
+    audio_format = FORMATS[job.audio_format]
+    encoder: StreamingEncoder | None = None
+    timeline = _Timeline(engine.aligns)
+    pending_pause = 0.0
+    last_was_piece = False
+    for part in job.script.parts:
+        if isinstance(part, Pause):
+            pending_pause += part.seconds
+            last_was_piece = False
+            continue
+        audio = engine.synthesize(part.text, job.profile.voice_key, job.speed)
+        samples, cut = trim_silence(audio.samples, audio.sample_rate)
+        samples = apply_transform(job.profile, samples, audio.sample_rate)
+        if encoder is None:
+            encoder = StreamingEncoder(audio_format, audio.sample_rate)
+        gap = pending_pause + (SENTENCE_PAUSE / job.speed if last_was_piece else 0.0)
+        encoder.add(silence(gap, encoder.sample_rate))
+        pending_pause, last_was_piece = 0.0, True
+        timeline.add(
+            part, PieceAudio(samples, audio.sample_rate, audio.spans), cut, encoder.duration
+        )
+        encoder.add(fade_edges(samples, audio.sample_rate))
+    if encoder is None:  # only pauses: the script parser does not let this through
+        raise ValueError("nothing to speak")
+    encoder.add(silence(pending_pause, encoder.sample_rate))
+    duration = encoder.duration
+    return RenderResult(encoder.finish(), duration, encoder.sample_rate, timeline.words)

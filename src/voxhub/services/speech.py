@@ -1,0 +1,98 @@
+"""Generate Speech: validate, plan, render in a worker, store, answer a signed URL."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from dataclasses import dataclass
+
+from voxhub.domain import Voice
+from voxhub.engines import VoiceProfile
+from voxhub.errors import InvalidParameter
+from voxhub.services.files import FileService
+from voxhub.services.render import RenderJob, WordTiming, render
+from voxhub.services.script import parse_input
+from voxhub.services.voices import VoiceService
+from voxhub.services.workers import JobRunner
+
+__all__ = ["SpeechRequest", "SpeechResult", "SpeechService", "profile_of"]
+
+_BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+SPEECH_FOLDER = "speech"
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechRequest:
+    text: str
+    voice_id: str
+    input_type: str = "text"
+    speed: float = 1.0
+    language: str | None = None
+    locale: str | None = None
+    output_format: str = "mp3"
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechResult:
+    request_id: str
+    audio_key: str
+    duration: float
+    words: list[WordTiming] | None
+
+
+def profile_of(voice: Voice) -> VoiceProfile:
+    """How the pipeline speaks in a voice. A public voice is its engine's voice as it is."""
+    return VoiceProfile(engine=voice.engine, voice_key=voice.engine_voice)
+
+
+def _primary(tag: str) -> str:
+    return tag.split("-", 1)[0].casefold()
+
+
+def check_language(voice: Voice, language: str | None, locale: str | None) -> None:
+    """A voice speaks its own language; a language or locale it cannot speak is a 400."""
+    spoken = _primary(voice.locale or "")
+    for param, value in (("locale", locale), ("language", language)):
+        if not value:
+            continue
+        if not _BCP47.match(value):
+            raise InvalidParameter(
+                f"{param} must be a language code such as 'en' or 'en-US'.", param=param
+            )
+        if spoken and _primary(value) != spoken:
+            raise InvalidParameter(
+                f"Voice '{voice.name}' speaks {voice.language} ({voice.locale}); "
+                f"it cannot speak {param} '{value}'.",
+                param=param,
+            )
+
+
+class SpeechService:
+    def __init__(self, voices: VoiceService, pool: JobRunner, files: FileService) -> None:
+        self._voices = voices
+        self._pool = pool
+        self._files = files
+
+    async def generate(self, account_id: str, request: SpeechRequest) -> SpeechResult:
+        voice = await self._voices.get_voice(account_id, request.voice_id)
+        if not voice.is_public and voice.status != "complete":
+            raise InvalidParameter(
+                f"Voice {voice.voice_id} is {voice.status}: only a complete clone can speak.",
+                param="voice_id",
+            )
+        check_language(voice, request.language, request.locale)
+        script = parse_input(request.text, request.input_type, pauses=voice.support_pause)
+        job = RenderJob(script, profile_of(voice), request.speed, request.output_format)
+        result = await self._pool.run(render, job)
+        request_id = uuid.uuid4().hex
+        day = time.strftime("%Y%m%d", time.gmtime())
+        key = f"{SPEECH_FOLDER}/{day}/{request_id}.{request.output_format}"
+        await asyncio.to_thread(self._files.storage.put, key, result.audio)
+        return SpeechResult(request_id, key, round(result.duration, 3), result.words)
+
+    async def purge_expired(self, now: float | None = None) -> int:
+        """Remove speech files whose links have all expired."""
+        cutoff = (time.time() if now is None else now) - self._files.max_link_age
+        return await asyncio.to_thread(self._files.storage.delete_older_than, SPEECH_FOLDER, cutoff)

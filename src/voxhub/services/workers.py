@@ -1,0 +1,105 @@
+"""A pool of worker processes for audio and model work (pebble's ProcessPool).
+
+Requests never synthesize on their event loop: they hand a job to the pool and await it. A
+worker that dies mid-job is replaced by the pool and only that job fails (WorkerFailed, once);
+a job that overruns its time limit has its worker killed the same way. When every worker is
+busy and the queue is full, a job is refused at once with WorkersBusy (429) and a Retry-After
+estimated from recent job times, rather than waiting into a client's timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, Protocol, TypeVar
+
+import pebble
+from pebble import ProcessExpired
+
+from voxhub.errors import WorkerFailed, WorkersBusy
+
+__all__ = ["InlineRunner", "JobRunner", "WorkerPool"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class JobRunner(Protocol):
+    """Runs a picklable function with picklable arguments away from the event loop."""
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T: ...
+
+    def close(self) -> None: ...
+
+
+class InlineRunner:
+    """The in-process twin of WorkerPool, for unit tests: runs jobs in a thread."""
+
+    def __init__(self) -> None:
+        self.jobs = 0
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        self.jobs += 1
+        return await asyncio.to_thread(function, *args)
+
+    def close(self) -> None:
+        pass
+
+
+class WorkerPool:
+    def __init__(
+        self,
+        workers: int,
+        queue: int,
+        *,
+        timeout_seconds: float,
+        initializer: Callable[..., None] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
+        self.workers = workers
+        self.capacity = workers + queue
+        self._timeout = timeout_seconds
+        self._in_flight = 0
+        self._typical_seconds = 1.0
+        # spawn: a fork of a process running an event loop and threads is not safe.
+        self._pool = pebble.ProcessPool(
+            max_workers=workers,
+            initializer=initializer,
+            initargs=initargs,
+            context=multiprocessing.get_context("spawn"),
+        )
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        if self._in_flight >= self.capacity:
+            waves = math.ceil((self._in_flight + 1) / self.workers)
+            retry = math.ceil(self._typical_seconds * waves)
+            raise WorkersBusy(retry, f"Every speech worker is busy. Retry in {retry} seconds.")
+        self._in_flight += 1
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            future = self._pool.schedule(function, args, timeout=self._timeout)
+            result: T = await asyncio.wrap_future(future)
+        except ProcessExpired as exc:
+            log.error("worker process died during a job", extra={"exit_code": exc.exitcode})
+            raise WorkerFailed() from exc
+        except FutureTimeout as exc:
+            log.error("worker job overran its time limit; worker replaced")
+            raise WorkerFailed() from exc
+        finally:
+            self._in_flight -= 1
+        elapsed = loop.time() - started
+        self._typical_seconds = 0.8 * self._typical_seconds + 0.2 * elapsed
+        return result
+
+    def close(self) -> None:
+        self._pool.stop()  # type: ignore[no-untyped-call]
+        self._pool.join(timeout=10)
