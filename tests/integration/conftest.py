@@ -107,9 +107,7 @@ def run_live_server(settings: Settings) -> Iterator[LiveServer]:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """voxhub on the embedded default (SQLite), served over real HTTP from a thread."""
     data_dir = tmp_path_factory.mktemp("voxhub-data")
-    settings = load_settings(
-        environ={"VOXHUB_DATA_DIR": str(data_dir), **LIVE_ENVIRONMENT}
-    )
+    settings = load_settings(environ={"VOXHUB_DATA_DIR": str(data_dir), **LIVE_ENVIRONMENT})
     yield from run_live_server(settings)
 
 
@@ -117,7 +115,5 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 def live_postgres_server() -> Iterator[LiveServer]:
     """voxhub on its own PostgreSQL database (the scale-out store), served over real HTTP."""
     with fresh_postgres_database() as url:
-        settings = load_settings(
-            environ={"VOXHUB_DATABASE_URL": url, **LIVE_ENVIRONMENT}
-        )
+        settings = load_settings(environ={"VOXHUB_DATABASE_URL": url, **LIVE_ENVIRONMENT})
         yield from run_live_server(settings)

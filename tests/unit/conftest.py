@@ -15,9 +15,9 @@ from voxhub.api import create_app
 from voxhub.container import build_services
 from voxhub.engines import Engine, EngineVoice, PieceAudio, SpokenSpan
 from voxhub.services import InlineRunner, Services
+from voxhub.services.catalog import sync_catalog
 from voxhub.settings import load_settings
 from voxhub.storage import MemoryStorage
-from voxhub.services.catalog import sync_catalog
 from voxhub.store import MemoryStore
 
 
@@ -31,7 +31,7 @@ class StaticEngine(Engine):
     def synthesize(self, text: str, voice_key: str, speed: float) -> PieceAudio:
         spans, chunks, at = [], [], 0.0
         word, gap = 0.2 / speed, 0.05 / speed
-        tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(round(word * self.rate)) / self.rate))
+        tone = 0.5 * np.sin(2 * np.pi * 440 * np.arange(round(word * self.rate)) / self.rate)
         for match in re.finditer(r"\S+", text):
             spans.append(SpokenSpan(match.start(), match.end(), at, at + word))
             chunks += [tone.astype(np.float32), np.zeros(round(gap * self.rate), np.float32)]
