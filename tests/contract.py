@@ -11,7 +11,13 @@ from jsonschema import Draft202012Validator
 
 from tests.conftest import DATA
 
-__all__ = ["hosted_list_response_validator", "seed_document", "seed_response_validator"]
+__all__ = [
+    "hosted_list_response_validator",
+    "hosted_speech_request_validator",
+    "hosted_speech_response_validator",
+    "seed_document",
+    "seed_response_validator",
+]
 
 
 @cache
@@ -49,3 +55,20 @@ def hosted_list_response_validator() -> Draft202012Validator:
     schema["required"] = ["data", "has_more", "next_token"]
     schema["properties"]["data"]["items"]["additionalProperties"] = True
     return Draft202012Validator(schema)
+
+
+def _hosted(operation: str, part: str) -> dict[str, Any]:
+    schemas = json.loads((DATA / "heygen-v3-schemas.json").read_text())
+    schema: dict[str, Any] = _nullable_to_json_schema(schemas[operation][part])
+    return schema
+
+
+def hosted_speech_response_validator() -> Draft202012Validator:
+    """Generate Speech's response as the hosted API describes it; ``data`` is required."""
+    schema = _hosted("POST /v3/voices/speech", "response_schema")
+    schema["required"] = ["data"]
+    return Draft202012Validator(schema)
+
+
+def hosted_speech_request_validator() -> Draft202012Validator:
+    return Draft202012Validator(_hosted("POST /v3/voices/speech", "request_schema"))

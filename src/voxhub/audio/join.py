@@ -28,7 +28,7 @@ def fade_edges(samples: Samples, sample_rate: int, seconds: float = FADE_SECONDS
     return out
 
 
-def trim_silence(samples: Samples, sample_rate: int, keep: float = 0.04) -> tuple[Samples, int]:
+def trim_silence(samples: Samples, sample_rate: int, keep: float = 0.0) -> tuple[Samples, int]:
     """Drop leading and trailing silence but ``keep`` seconds; return the audio and how many
     samples were cut from the start (to shift timings)."""
     loud = np.flatnonzero(np.abs(samples) > _SILENT)

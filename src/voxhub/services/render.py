@@ -127,5 +127,8 @@ def render(job: RenderJob, engines: Mapping[str, Engine] | None = None) -> Rende
     if encoder is None:  # only pauses: the script parser does not let this through
         raise ValueError("nothing to speak")
     encoder.add(silence(pending_pause, encoder.sample_rate))
-    duration = encoder.duration
-    return RenderResult(encoder.finish(), duration, encoder.sample_rate, timeline.words)
+    duration = round(encoder.duration, 3)
+    words = timeline.words
+    if words is not None:  # timings were rounded to the millisecond like the duration
+        words = [WordTiming(w.word, min(w.start, duration), min(w.end, duration)) for w in words]
+    return RenderResult(encoder.finish(), duration, encoder.sample_rate, words)

@@ -122,8 +122,14 @@ def _ssml_segments(text: str) -> list[str | Pause]:
         raise InvalidParameter(f"text is not well-formed SSML: {exc}.", param="text") from exc
     if _local(root.tag) != "speak":
         raise InvalidParameter("SSML must have <speak> as its root element.", param="text")
-    segments: list[str | Pause] = []
-    _walk(root, segments)
+    walked: list[str | Pause] = []
+    _walk(root, walked)
+    segments: list[str | Pause] = []  # runs of text joined, so only pauses separate them
+    for item in walked:
+        if isinstance(item, str) and segments and isinstance(segments[-1], str):
+            segments[-1] += item
+        else:
+            segments.append(item)
     return segments
 
 
