@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -17,7 +18,7 @@ from tests.conftest import fresh_postgres_database
 from voxhub.container import prepare
 from voxhub.domain import Voice
 from voxhub.server import build_app, uvicorn_config
-from voxhub.services import IssuedKey
+from voxhub.services import IssuedKey, Services
 from voxhub.settings import Settings, load_settings
 from voxhub.store import MemoryStore, Store, open_store
 from voxhub.store.migrate import upgrade
@@ -58,6 +59,12 @@ class LiveServer:
     base_url: str
     settings: Settings
     key: str
+    app: Any = None
+
+    @property
+    def services(self) -> Services:
+        registry: Services = self.app.state.services
+        return registry
 
     def insert_voice(self, voice: Voice) -> None:
         async def insert() -> None:
@@ -85,7 +92,8 @@ def run_live_server(settings: Settings) -> Iterator[LiveServer]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(build_app(settings), settings))
+    app = build_app(settings)
+    server = uvicorn.Server(uvicorn_config(app, settings))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -94,7 +102,7 @@ def run_live_server(settings: Settings) -> Iterator[LiveServer]:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.02)
     try:
-        live = LiveServer(f"http://127.0.0.1:{port}", settings, key="")
+        live = LiveServer(f"http://127.0.0.1:{port}", settings, key="", app=app)
         live.key = live.new_key("live").plain
         yield live
     finally:

@@ -31,6 +31,10 @@ T = TypeVar("T")
 class JobRunner(Protocol):
     """Runs a picklable function with picklable arguments away from the event loop."""
 
+    @property
+    def in_flight(self) -> int:
+        """Jobs running or waiting."""
+
     async def run(self, function: Callable[..., T], *args: Any) -> T: ...
 
     def close(self) -> None: ...
@@ -41,10 +45,15 @@ class InlineRunner:
 
     def __init__(self) -> None:
         self.jobs = 0
+        self.in_flight = 0
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         self.jobs += 1
-        return await asyncio.to_thread(function, *args)
+        self.in_flight += 1
+        try:
+            return await asyncio.to_thread(function, *args)
+        finally:
+            self.in_flight -= 1
 
     def close(self) -> None:
         pass

@@ -1,0 +1,107 @@
+"""voxhub serve speaking: workers replaced when killed, 429 when full, previews made once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+
+from tests.e2e.conftest import Served
+from tests.e2e.test_cli import Serve
+from voxhub.ids import public_voice_id
+
+JOE = public_voice_id("piper", "en_US-joe-medium")
+LONG = " ".join(["This sentence is one of many that keep the only worker busy for a while."] * 20)
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    """The server's pool workers: its children started by multiprocessing's spawn."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == server_pid and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def speak(served: Served, key: str, text: str) -> httpx.Response:
+    return httpx.post(
+        f"{served.base_url}/v3/voices/speech",
+        json={"text": text, "voice_id": JOE},
+        headers={"x-api-key": key},
+        timeout=120,
+    )
+
+
+def test_a_killed_worker_fails_its_request_once_and_is_replaced(
+    serve: Serve, tmp_path: Path
+) -> None:
+    env = {
+        "VOXHUB_SPEECH_WORKERS": "1",
+        "VOXHUB_SPEECH_QUEUE": "0",
+        "VOXHUB_RENDER_PREVIEWS": "false",
+    }
+    served = serve("--data-dir", str(tmp_path), env=env)
+    key = served.first_key
+    assert key is not None
+    assert speak(served, key, "Warming up.").status_code == 200  # the model is loaded
+    (worker,) = worker_pids(served.process.pid)
+
+    result: dict[str, Any] = {}
+    busy = threading.Thread(target=lambda: result.update(response=speak(served, key, LONG)))
+    busy.start()
+    time.sleep(1.0)
+    refused = speak(served, key, "One more, please.")
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["error"]["code"] == "rate_limit_exceeded"
+
+    os.kill(worker, signal.SIGKILL)
+    busy.join(timeout=60)
+    failed = result["response"]
+    assert failed.status_code == 500
+    assert failed.json()["error"]["code"] == "internal_error"
+
+    again = speak(served, key, "The pool has a new worker.")
+    assert again.status_code == 200
+    assert worker_pids(served.process.pid) != [worker]
+    assert served.process.poll() is None
+
+
+def test_public_previews_are_rendered_once_and_kept(serve: Serve, tmp_path: Path) -> None:
+    served = serve("--data-dir", str(tmp_path))
+    key = served.first_key
+    assert key is not None
+    headers = {"x-api-key": key}
+    path = f"/v3/voices/{JOE}"
+    url = served.base_url + path
+    deadline = time.monotonic() + 120
+    preview = None
+    while preview is None:
+        assert time.monotonic() < deadline, "the preview was never rendered"
+        preview = httpx.get(url, headers=headers).json()["data"]["preview_audio_url"]
+        time.sleep(0.5)
+    audio = httpx.get(preview, timeout=10)
+    assert audio.status_code == 200
+    assert audio.headers["content-type"] == "audio/mpeg"
+    served.stop()
+
+    restarted = serve("--data-dir", str(tmp_path), env={"VOXHUB_RENDER_PREVIEWS": "false"})
+    again = httpx.get(restarted.base_url + path, headers=headers).json()["data"][
+        "preview_audio_url"
+    ]
+    assert again is not None
+    assert httpx.get(again, timeout=10).content == audio.content
+    assert restarted.process.poll() is None

@@ -1,0 +1,81 @@
+"""The speech worker pool with real processes: replaced when killed, refusing when full."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.integration.jobs import die, pid, sleep_then_pid
+from voxhub.errors import WorkerFailed, WorkersBusy
+from voxhub.services import WorkerPool
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def pool() -> AsyncIterator[WorkerPool]:
+    pool = WorkerPool(1, 1, timeout_seconds=20)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+async def test_a_job_runs_in_another_process(pool: WorkerPool) -> None:
+    import os
+
+    assert await pool.run(pid) != os.getpid()
+
+
+async def test_a_worker_killed_mid_job_fails_that_job_once_and_is_replaced(
+    pool: WorkerPool,
+) -> None:
+    first = await pool.run(pid)
+    with pytest.raises(WorkerFailed):
+        await pool.run(die)
+    replacement = await pool.run(pid)
+    assert replacement != first
+    assert pool.in_flight == 0
+
+
+async def test_a_full_pool_refuses_at_once_with_a_retry_after(pool: WorkerPool) -> None:
+    await pool.run(pid)  # started
+    running = asyncio.ensure_future(pool.run(sleep_then_pid, 2.0))
+    queued = asyncio.ensure_future(pool.run(sleep_then_pid, 0.0))
+    await asyncio.sleep(0.1)
+    with pytest.raises(WorkersBusy) as refused:
+        await pool.run(pid)
+    assert refused.value.retry_after >= 1
+    assert refused.value.code == "rate_limit_exceeded"
+    assert not running.done()  # refused while the others were still waiting
+    await asyncio.gather(running, queued)
+    assert await pool.run(pid) > 0  # and room again once they finished
+
+
+async def test_a_job_over_its_time_limit_is_stopped() -> None:
+    pool = WorkerPool(1, 0, timeout_seconds=0.5)
+    try:
+        with pytest.raises(WorkerFailed):
+            await pool.run(sleep_then_pid, 30.0)
+        assert await pool.run(pid) > 0
+    finally:
+        pool.close()
+
+
+async def test_the_event_loop_runs_while_a_job_does(pool: WorkerPool) -> None:
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.ensure_future(tick())
+    await pool.run(pid)
+    ticks_before = ticks
+    await pool.run(sleep_then_pid, 1.0)
+    ticker.cancel()
+    assert ticks - ticks_before > 10  # a blocked loop would not have ticked at all
