@@ -8,7 +8,13 @@ import httpx2 as httpx
 import pytest
 
 from tests.conftest import private_voice
-from tests.contract import hosted_list_response_validator, seed_document, seed_response_validator
+from tests.contract import (
+    hosted_list_response_validator,
+    hosted_speech_request_validator,
+    hosted_speech_response_validator,
+    seed_document,
+    seed_response_validator,
+)
 from tests.integration.conftest import LiveServer
 
 
@@ -111,3 +117,28 @@ def test_openapi_uses_the_seed_schema_names_and_shapes(server: LiveServer) -> No
     assert set(operation["responses"]) == {"200", "400", "401", "404", "429"}
     assert "Retry-After" in operation["responses"]["429"]["headers"]
     assert set(ours["components"]["securitySchemes"]) == {"ApiKeyAuth", "BearerAuth"}
+
+
+def test_speech_in_a_complete_clone_conforms_to_the_hosted_schema(server: LiveServer) -> None:
+    owner = server.new_key("speaker")
+    clone = private_voice(owner.key.account_id, status="complete")
+    server.insert_voice(clone)
+    body = {"text": "Hello from a clone.", "voice_id": clone.voice_id}
+    hosted_speech_request_validator().validate(body)
+    response = httpx.post(
+        server.base_url + "/v3/voices/speech",
+        json=body,
+        headers={"x-api-key": owner.plain},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    hosted_speech_response_validator().validate(response.json())
+    assert httpx.get(response.json()["data"]["audio_url"]).status_code == 200
+    other = httpx.post(
+        server.base_url + "/v3/voices/speech",
+        json=body,
+        headers={"x-api-key": server.key},
+        timeout=60,
+    )
+    assert other.status_code == 404
+    assert_conforms(other)

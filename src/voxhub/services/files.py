@@ -22,6 +22,7 @@ from voxhub.storage import Storage, is_storage_key
 __all__ = ["FileService", "StoredFile", "load_or_create_secret"]
 
 _HOUR = 3600
+_RECENT_LINKS = 4096
 MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac"}
 
 
@@ -53,6 +54,7 @@ class FileService:
         self.storage = storage
         self._secret = secret
         self._ttl = ttl_seconds
+        self._recent: dict[str, tuple[int, str]] = {}
 
     @property
     def max_link_age(self) -> int:
@@ -64,10 +66,21 @@ class FileService:
         return base64.urlsafe_b64encode(digest[:24]).decode()
 
     def signed_path(self, key: str, now: float | None = None) -> str:
-        """``/v3/files/<key>?expires=…&signature=…``, valid for at least the TTL."""
+        """``/v3/files/<key>?expires=…&signature=…``, valid for at least the TTL.
+
+        Get Voice signs a preview link on every poll: the last link made for each key is kept
+        for as long as its expiry stays the same (up to an hour).
+        """
         moment = time.time() if now is None else now
         expires = (int(moment + self._ttl) // _HOUR + 1) * _HOUR
-        return f"/v3/files/{key}?expires={expires}&signature={self._signature(key, expires)}"
+        cached = self._recent.get(key)
+        if cached is not None and cached[0] == expires:
+            return cached[1]
+        path = f"/v3/files/{key}?expires={expires}&signature={self._signature(key, expires)}"
+        if len(self._recent) >= _RECENT_LINKS:
+            self._recent.clear()
+        self._recent[key] = (expires, path)
+        return path
 
     def verify(self, key: str, expires: str, signature: str, now: float | None = None) -> None:
         """Raise NotFound unless the URL is one we signed and it has not expired."""
