@@ -159,6 +159,7 @@ def start_server(data_dir: Path, port: int) -> Server:
         "VOXHUB_RENDER_PREVIEWS": "false",
         "VOXHUB_RATE_LIMIT": "100000/second",
         "VOXHUB_ACCESS_LOG": "false",
+        "VOXHUB_SPEECH_TIMEOUT_SECONDS": "3600",
     }
     process = subprocess.Popen(
         [VOXHUB, "serve", "--data-dir", str(data_dir), "--port", str(port)],

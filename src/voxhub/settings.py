@@ -72,7 +72,7 @@ class SpeechSettings(_Group):
     # Jobs that may wait for a worker; past workers + queue, requests get 429.
     queue: int = Field(default=8, ge=0, le=10000)
     # A job running longer is stopped (its worker replaced) and the request gets a 500.
-    timeout_seconds: float = Field(default=300.0, gt=0)
+    timeout_seconds: float = Field(default=900.0, gt=0)
     # Render the public voices' preview clips in the background (once; they are kept).
     render_previews: bool = True
 

