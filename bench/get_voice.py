@@ -174,6 +174,27 @@ def create_key(env: dict[str, str]) -> str:
     return created.stdout.strip().splitlines()[-1]
 
 
+def wait_for_previews(base: str, key: str, timeout: float = 600) -> None:
+    """Until every public voice's preview is rendered (the workers then idle), so that Get Voice
+    is measured signing real preview links and no rendering competes for the CPU."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        token, pending = "", 0
+        while True:
+            url = f"{base}/v3/voices?limit=100" + (f"&token={token}" if token else "")
+            request = urllib.request.Request(url, headers={"x-api-key": key})
+            with urllib.request.urlopen(request) as response:
+                page = json.load(response)
+            pending += sum(1 for item in page["data"] if item["preview_audio_url"] is None)
+            token = page["next_token"] or ""
+            if not token:
+                break
+        if pending == 0:
+            return
+        time.sleep(2)
+    raise SystemExit("previews were not rendered in time")
+
+
 def voice_ids(base: str, key: str, count: int) -> list[str]:
     request = urllib.request.Request(f"{base}/v3/voices?limit={count}", headers={"x-api-key": key})
     with urllib.request.urlopen(request) as response:
@@ -192,7 +213,7 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install wrk")
 
     work = Path(tempfile.mkdtemp(prefix="voxhub-bench-"))
-    env = {**os.environ, "VOXHUB_DATA_DIR": str(work / "data")}
+    env = {**os.environ, "VOXHUB_DATA_DIR": str(work / "data"), "VOXHUB_SPEECH_WORKERS": "1"}
     if args.database_url:
         env["VOXHUB_DATABASE_URL"] = args.database_url
     port, baseline_port = free_port(), free_port()
@@ -202,6 +223,7 @@ def main() -> None:
         [VOXHUB, "serve", "--port", str(port)], env, work / "voxhub.log", base + "/readyz"
     )
     key = create_key(env)
+    wait_for_previews(base, key)
     public = voice_ids(base, key, 20)
     assert len(public) == 20, "the catalog has fewer than 20 public voices"
     from voxhub.settings import load_settings
