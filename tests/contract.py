@@ -15,6 +15,7 @@ __all__ = [
     "hosted_list_response_validator",
     "hosted_speech_request_validator",
     "hosted_speech_response_validator",
+    "hosted_validator",
     "seed_document",
     "seed_response_validator",
 ]
@@ -72,3 +73,10 @@ def hosted_speech_response_validator() -> Draft202012Validator:
 
 def hosted_speech_request_validator() -> Draft202012Validator:
     return Draft202012Validator(_hosted("POST /v3/voices/speech", "request_schema"))
+
+
+def hosted_validator(operation: str) -> Draft202012Validator:
+    """A response of ``operation`` as the hosted API describes it; ``data`` is required."""
+    schema = _hosted(operation, "response_schema")
+    schema["required"] = ["data"]
+    return Draft202012Validator(schema)

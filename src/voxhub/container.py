@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from voxhub.engines import installed_engines
 from voxhub.services import (
+    AssetService,
     FileService,
     JobRunner,
     KeyService,
@@ -62,6 +63,7 @@ def build_services(
         runner=runner,
         speech=SpeechService(voices, runner, files),
         previews=PreviewService(voices, runner, storage),
+        assets=AssetService(store, files),
         render_previews=settings.speech.render_previews,
         public_url=settings.server.public_url,
     )

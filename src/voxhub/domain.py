@@ -8,6 +8,7 @@ from typing import Literal
 __all__ = [
     "Account",
     "ApiKey",
+    "Asset",
     "CloneStatus",
     "Principal",
     "Voice",
@@ -91,3 +92,17 @@ class VoicePage:
     @property
     def has_more(self) -> bool:
         return self.next_token is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """An uploaded file of an account (today: audio, for cloning)."""
+
+    asset_id: str
+    account_id: str
+    name: str  # the uploaded file's name, cleaned, for display only
+    media_type: str  # sniffed from the bytes, e.g. "audio/mpeg"
+    kind: str  # "audio"
+    size_bytes: int
+    storage_key: str
+    created_at: int

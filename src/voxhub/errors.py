@@ -10,6 +10,7 @@ Services raise these; the API maps each class to an HTTP status in one place
     │   └── InsufficientScope     a read-only key tried to write
     ├── NotFound                  a resource the caller cannot see
     │   └── VoiceNotFound         a voice the caller cannot see
+    ├── PayloadTooLarge           a body or file over its size limit (stopped while reading)
     ├── RateLimited               the key spent its rate; carries retry_after
     │   └── WorkersBusy           every speech worker is busy and the queue is full
     ├── ServiceUnavailable        a backend (database, Redis) is not answering
@@ -24,6 +25,7 @@ __all__ = [
     "InsufficientScope",
     "InvalidParameter",
     "NotFound",
+    "PayloadTooLarge",
     "RateLimited",
     "ServiceUnavailable",
     "VoiceNotFound",
@@ -78,6 +80,12 @@ class VoiceNotFound(NotFound):
     """Voice not found."""
 
     code = "voice_not_found"
+
+
+class PayloadTooLarge(VoxhubError):
+    """The request body is too large."""
+
+    code = "payload_too_large"
 
 
 class RateLimited(VoxhubError):

@@ -15,6 +15,7 @@ __all__ = [
     "VOICE_ID_PATTERN",
     "is_voice_id",
     "new_account_id",
+    "new_asset_id",
     "new_key_id",
     "new_voice_id",
     "public_voice_id",
@@ -43,3 +44,8 @@ def new_account_id() -> str:
 
 def new_key_id() -> str:
     return secrets.token_hex(8)
+
+
+def new_asset_id() -> str:
+    """A random asset id, in the same form as a voice id (32 lowercase hex characters)."""
+    return new_voice_id()

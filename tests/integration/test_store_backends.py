@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import private_voice
-from voxhub.domain import Account, ApiKey, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, Voice, VoiceQuery
 from voxhub.engines import installed_engines
 from voxhub.services.catalog import catalog_voices
 from voxhub.store import SQLiteStore, Store
@@ -161,3 +161,24 @@ async def test_postgres_read_cache_follows_commits_of_other_processes(postgres_u
     finally:
         await api.close()
         await worker.close()
+
+
+async def test_assets_belong_to_their_account(store: Store) -> None:
+    owner, other = await make_account(store, "owner"), await make_account(store, "other")
+    asset = Asset(
+        asset_id="a" * 32,
+        account_id=owner.account_id,
+        name="sample.wav",
+        media_type="audio/wav",
+        kind="audio",
+        size_bytes=1234,
+        storage_key=f"assets/{'a' * 32}.wav",
+        created_at=5,
+    )
+    await store.insert_asset(asset)
+    assert await store.get_asset(asset.asset_id, owner.account_id) == asset
+    assert await store.get_asset(asset.asset_id, other.account_id) is None
+    assert await store.delete_asset(asset.asset_id, other.account_id) is None
+    assert await store.delete_asset(asset.asset_id, owner.account_id) == asset
+    assert await store.delete_asset(asset.asset_id, owner.account_id) is None
+    assert await store.get_asset(asset.asset_id, owner.account_id) is None

@@ -16,7 +16,7 @@ import voxhub
 from voxhub.api.auth import SECURITY_SCHEMES
 from voxhub.api.errors import install_error_handlers
 from voxhub.api.middleware import RequestContextMiddleware
-from voxhub.api.routes import files, health, speech, voices
+from voxhub.api.routes import assets, files, health, speech, voices
 from voxhub.services import Services
 
 __all__ = [
@@ -101,6 +101,7 @@ def create_app(open_services: ServicesFactory) -> FastAPI:
     speech_routes = app.router.routes.pop()
     app.router.routes[0:0] = [speech_routes, voices.get_voice_fast_route]
     app.include_router(voices.router)
+    app.include_router(assets.router)
     app.include_router(files.router)
     app.include_router(health.router)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 
 import orjson
@@ -16,6 +17,7 @@ from voxhub.errors import (
     Forbidden,
     InvalidParameter,
     NotFound,
+    PayloadTooLarge,
     RateLimited,
     ServiceUnavailable,
     VoiceNotFound,
@@ -38,6 +40,7 @@ STATUS_OF: dict[type[VoxhubError], int] = {
     Forbidden: 403,
     NotFound: 404,
     VoiceNotFound: 404,
+    PayloadTooLarge: 413,
     RateLimited: 429,
     ServiceUnavailable: 503,
     VoxhubError: 500,
@@ -88,7 +91,36 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "invalid_parameter")
     message = {404: "Not found.", 405: "Method not allowed."}.get(exc.status_code, str(exc.detail))
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # Routing answers from the first route whose path matched; a path served by several
+        # routes (GET and DELETE of an asset) allows what the API document lists for it.
+        allowed = allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    return error_response(exc.status_code, code, message, headers=headers or None)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the app's OpenAPI document gives for the request's path (its most
+    specific paths: /v3/voices/speech, not /v3/voices/{voice_id})."""
+    app = request.app
+    templates: list[tuple[re.Pattern[str], int, list[str]]] | None = getattr(
+        app.state, "allowed_methods", None
+    )
+    if templates is None:
+        templates = []
+        for path, operations in app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\\{[^}]+\\\}", "([^/]+)", re.escape(path))
+            methods = [m.upper() for m in operations]
+            templates.append((re.compile(f"^{pattern}$"), path.count("{"), methods))
+        app.state.allowed_methods = templates
+    matches = [(params, methods) for pattern, params, methods in templates
+               if pattern.match(request.url.path)]  # fmt: skip
+    if not matches:
+        return []
+    fewest = min(params for params, _ in matches)
+    return sorted({m for params, methods in matches if params == fewest for m in methods})
 
 
 def install_error_handlers(app: FastAPI) -> None:

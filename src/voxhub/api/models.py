@@ -10,13 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from voxhub.domain import Voice
 
 __all__ = [
+    "AssetDetail",
+    "AssetUploaded",
+    "DeleteAssetResponse",
+    "DeletedAsset",
     "ErrorResponse",
     "GenerateSpeechData",
     "GenerateSpeechRequest",
     "GenerateSpeechResponse",
+    "GetAssetResponse",
     "GetVoiceResponse",
     "ListVoicesResponse",
     "StandardAPIError",
+    "UploadAssetResponse",
     "VoiceDetailV3",
     "VoiceListItem",
     "WordTimestamp",
@@ -208,3 +214,41 @@ class GenerateSpeechData(BaseModel):
 
 class GenerateSpeechResponse(BaseModel):
     data: GenerateSpeechData
+
+
+class AssetUploaded(BaseModel):
+    """Response from uploading an asset via POST /v3/assets."""
+
+    asset_id: str = Field(description="Unique asset identifier.")
+    url: str = Field(description="Signed, expiring URL of the uploaded file.")
+    mime_type: str = Field(description="MIME type detected from the file's bytes.")
+    size_bytes: int = Field(description="File size in bytes.")
+
+
+class UploadAssetResponse(BaseModel):
+    data: AssetUploaded
+
+
+class AssetDetail(BaseModel):
+    """Response payload for GET /v3/assets/{asset_id}."""
+
+    id: str = Field(description="Unique asset identifier.")
+    name: str = Field(description="Display name of the asset (the uploaded file's name).")
+    type: str = Field(description="Asset file type: 'audio'.")
+    owner: str = Field(description="The owning account's id.")
+    space_id: str = Field(description="The space the asset belongs to: the account's id.")
+    uploaded_at: int = Field(description="Unix timestamp (seconds) of the upload.")
+    url: str | None = Field(description="Signed, expiring URL of the file.")
+    folder_id: str | None = Field(default=None, description="Always null: no folders.")
+
+
+class GetAssetResponse(BaseModel):
+    data: AssetDetail
+
+
+class DeletedAsset(BaseModel):
+    id: str = Field(description="ID of the deleted asset.")
+
+
+class DeleteAssetResponse(BaseModel):
+    data: DeletedAsset

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from voxhub.services.assets import AssetService
 from voxhub.services.files import FileService
 from voxhub.services.keys import IssuedKey, KeyService
 from voxhub.services.previews import PreviewService
@@ -12,6 +13,7 @@ from voxhub.services.voices import VoiceService
 from voxhub.services.workers import InlineRunner, JobRunner, WorkerPool
 
 __all__ = [
+    "AssetService",
     "FileService",
     "InlineRunner",
     "IssuedKey",

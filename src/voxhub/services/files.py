@@ -25,7 +25,15 @@ __all__ = ["FileService", "StoredFile", "load_or_create_secret"]
 
 _HOUR = 3600
 _RECENT_LINKS = 4096
-MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac"}
+MEDIA_TYPES = {
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "webm": "audio/webm",
+    "m4a": "audio/mp4",
+    "aac": "audio/aac",
+}
 
 
 def load_or_create_secret(path: Path) -> bytes:

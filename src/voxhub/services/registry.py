@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voxhub.errors import ServiceUnavailable
+from voxhub.services.assets import AssetService
 from voxhub.services.files import FileService
 from voxhub.services.keys import KeyService
 from voxhub.services.previews import PreviewService
@@ -27,6 +28,7 @@ class Services:
     runner: JobRunner
     speech: SpeechService
     previews: PreviewService
+    assets: AssetService
     render_previews: bool = False
     public_url: str = ""  # the base of file links; empty: each request's own scheme and host
 

@@ -10,12 +10,13 @@ import abc
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from voxhub.domain import Account, ApiKey, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, Voice, VoiceQuery
 
 __all__ = [
     "Store",
     "api_key_from_row",
     "api_key_params",
+    "asset_from_row",
     "list_params",
     "voice_from_row",
     "voice_params",
@@ -71,6 +72,21 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def list_voices(self, query: VoiceQuery) -> list[Voice]:
         """Up to ``query.limit`` voices ordered by (name, voice_id), after the cursor."""
+
+    @abc.abstractmethod
+    async def insert_asset(self, asset: Asset) -> None: ...
+
+    @abc.abstractmethod
+    async def get_asset(self, asset_id: str, account_id: str) -> Asset | None:
+        """The account's asset; None for an unknown id and another account's asset alike."""
+
+    @abc.abstractmethod
+    async def delete_asset(self, asset_id: str, account_id: str) -> Asset | None:
+        """Remove the account's asset; return what was removed (None: nothing was)."""
+
+
+def asset_from_row(row: Sequence[Any]) -> Asset:
+    return Asset(*row)
 
 
 def voice_params(voice: Voice, updated_at: int) -> dict[str, Any]:

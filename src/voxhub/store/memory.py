@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from voxhub.domain import Account, ApiKey, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, Voice, VoiceQuery
 from voxhub.store.base import Store
 
 __all__ = ["MemoryStore"]
@@ -19,6 +19,7 @@ class MemoryStore(Store):
         self.accounts: dict[str, Account] = {}
         self.api_keys: dict[str, ApiKey] = {}
         self.voices: dict[str, Voice] = {}
+        self.assets: dict[str, Asset] = {}
 
     async def ping(self) -> None:
         return None
@@ -71,6 +72,21 @@ class MemoryStore(Store):
     async def list_voices(self, query: VoiceQuery) -> list[Voice]:
         matching = (v for v in self.voices.values() if _matches(v, query))
         return _ordered(matching)[: query.limit]
+
+    async def insert_asset(self, asset: Asset) -> None:
+        if asset.asset_id in self.assets:
+            raise ValueError(f"duplicate asset id {asset.asset_id}")
+        self.assets[asset.asset_id] = asset
+
+    async def get_asset(self, asset_id: str, account_id: str) -> Asset | None:
+        asset = self.assets.get(asset_id)
+        return asset if asset is not None and asset.account_id == account_id else None
+
+    async def delete_asset(self, asset_id: str, account_id: str) -> Asset | None:
+        asset = await self.get_asset(asset_id, account_id)
+        if asset is not None:
+            del self.assets[asset_id]
+        return asset
 
 
 def _ordered(voices: Iterable[Voice]) -> list[Voice]:

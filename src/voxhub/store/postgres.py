@@ -6,18 +6,20 @@ in step with every process's writes (``notified_cache``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from voxhub.domain import Account, ApiKey, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, Voice, VoiceQuery
 from voxhub.errors import ServiceUnavailable
 from voxhub.store.base import (
     Store,
     api_key_from_row,
     api_key_params,
+    asset_from_row,
     list_params,
     voice_from_row,
     voice_params,
@@ -158,3 +160,22 @@ class PostgresStore(Store):
 
     async def list_voices(self, query: VoiceQuery) -> list[Voice]:
         return [voice_from_row(r) for r in await self._fetch("list_voices", list_params(query))]
+
+    async def insert_asset(self, asset: Asset) -> None:
+        await self._execute("insert_asset", dataclasses.asdict(asset))
+
+    async def get_asset(self, asset_id: str, account_id: str) -> Asset | None:
+        rows = await self._fetch("get_asset", {"asset_id": asset_id, "account_id": account_id})
+        return asset_from_row(rows[0]) if rows else None
+
+    async def delete_asset(self, asset_id: str, account_id: str) -> Asset | None:
+        params = {"asset_id": asset_id, "account_id": account_id}
+
+        async def work(conn: psycopg.AsyncConnection[Any]) -> Asset | None:
+            async with conn.transaction():
+                cursor = await conn.execute(_SQL["get_asset"], params)
+                row = await cursor.fetchone()
+                await conn.execute(_SQL["delete_asset"], params)
+            return asset_from_row(row) if row else None
+
+        return await self._run(work)

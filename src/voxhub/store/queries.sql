@@ -99,3 +99,16 @@ WHERE ((CAST(:account_id AS TEXT) IS NULL AND account_id IS NULL) OR account_id 
        OR (name = :after_name AND voice_id > :after_id))
 ORDER BY name, voice_id
 LIMIT :limit
+
+-- insert_asset --
+INSERT INTO assets
+    (asset_id, account_id, name, media_type, kind, size_bytes, storage_key, created_at)
+VALUES
+    (:asset_id, :account_id, :name, :media_type, :kind, :size_bytes, :storage_key, :created_at)
+
+-- get_asset --
+SELECT asset_id, account_id, name, media_type, kind, size_bytes, storage_key, created_at
+FROM assets WHERE asset_id = :asset_id AND account_id = :account_id
+
+-- delete_asset --
+DELETE FROM assets WHERE asset_id = :asset_id AND account_id = :account_id

@@ -21,7 +21,7 @@ from sqlalchemy import (
     false,
 )
 
-__all__ = ["accounts", "api_keys", "metadata", "voices"]
+__all__ = ["accounts", "api_keys", "assets", "metadata", "voices"]
 
 metadata = MetaData()
 
@@ -71,4 +71,18 @@ voices = Table(
         name="ck_voices_status",
     ),
     Index("ix_voices_listing", "account_id", "name", "voice_id"),
+)
+
+assets = Table(
+    "assets",
+    metadata,
+    Column("asset_id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.account_id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("storage_key", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_assets_account_id", "account_id"),
 )

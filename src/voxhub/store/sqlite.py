@@ -15,6 +15,7 @@ than the rest of a clone's Get Voice.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 import threading
 import time
@@ -22,12 +23,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from voxhub.domain import Account, ApiKey, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, Voice, VoiceQuery
 from voxhub.errors import ServiceUnavailable
 from voxhub.store.base import (
     Store,
     api_key_from_row,
     api_key_params,
+    asset_from_row,
     list_params,
     voice_from_row,
     voice_params,
@@ -192,3 +194,21 @@ class SQLiteStore(Store):
 
     async def list_voices(self, query: VoiceQuery) -> list[Voice]:
         return [voice_from_row(r) for r in self._read("list_voices", list_params(query))]
+
+    async def insert_asset(self, asset: Asset) -> None:
+        params = dataclasses.asdict(asset)
+        await self._write(lambda conn: conn.execute(QUERIES["insert_asset"], params))
+
+    async def get_asset(self, asset_id: str, account_id: str) -> Asset | None:
+        rows = self._read("get_asset", {"asset_id": asset_id, "account_id": account_id})
+        return asset_from_row(rows[0]) if rows else None
+
+    async def delete_asset(self, asset_id: str, account_id: str) -> Asset | None:
+        params = {"asset_id": asset_id, "account_id": account_id}
+
+        def work(conn: sqlite3.Connection) -> Asset | None:
+            row = conn.execute(QUERIES["get_asset"], params).fetchone()
+            conn.execute(QUERIES["delete_asset"], params)
+            return asset_from_row(row) if row else None
+
+        return await self._write(work)

@@ -1,0 +1,158 @@
+"""Assets: upload (multipart, bounded while reading), look up, delete."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.responses import Response
+
+from voxhub.api.auth import SECURITY, authenticated, authenticated_writer, services
+from voxhub.api.links import file_url
+from voxhub.api.models import (
+    AssetDetail,
+    AssetUploaded,
+    DeleteAssetResponse,
+    DeletedAsset,
+    GetAssetResponse,
+    UploadAssetResponse,
+)
+from voxhub.api.routes.voices import error_responses
+from voxhub.domain import Asset, Principal
+from voxhub.errors import InvalidParameter, PayloadTooLarge
+from voxhub.services.assets import MAX_ASSET_BYTES
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["Assets"])
+Caller = Annotated[Principal, Depends(authenticated)]
+Writer = Annotated[Principal, Depends(authenticated_writer)]
+# Room for the multipart boundaries and part headers around a file of the maximum size.
+_ENVELOPE_BYTES = 64 * 1024
+_TOO_LARGE = f"Files are at most {MAX_ASSET_BYTES // (1024 * 1024)} MB."
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "An audio file (wav, mp3, m4a/aac, ogg/opus, flac, "
+                        "webm), at most 32 MB; its type is read from its bytes.",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+async def _bounded(chunks: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
+    """The body, refused as soon as it grows past ``limit`` (not after it was all read)."""
+    seen = 0
+    async for chunk in chunks:
+        seen += len(chunk)
+        if seen > limit:
+            raise PayloadTooLarge(_TOO_LARGE, param="file")
+        yield chunk
+
+
+async def _read_upload(request: Request) -> tuple[str | None, bytes]:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidParameter(
+            "Send the file as multipart/form-data in a field named file.", param="file"
+        )
+    limit = MAX_ASSET_BYTES + _ENVELOPE_BYTES
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(_TOO_LARGE, param="file")
+    parser = MultiPartParser(
+        request.headers, _bounded(request.stream(), limit), max_files=1, max_fields=8
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException as exc:
+        message = f"The multipart body is malformed: {exc.message}"
+        raise InvalidParameter(message, param="file") from exc
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidParameter("The multipart body has no file field.", param="file")
+        data = await upload.read()
+        if len(data) > MAX_ASSET_BYTES:
+            raise PayloadTooLarge(_TOO_LARGE, param="file")
+        return upload.filename, data
+    finally:
+        await form.close()
+
+
+def _detail(request: Request, asset: Asset) -> AssetDetail:
+    return AssetDetail(
+        id=asset.asset_id,
+        name=asset.name,
+        type=asset.kind,
+        owner=asset.account_id,
+        space_id=asset.account_id,
+        uploaded_at=asset.created_at,
+        url=file_url(services(request), request, asset.storage_key),
+        folder_id=None,
+    )
+
+
+def _json(body: Any) -> Response:
+    return Response(body.model_dump_json(), media_type="application/json")
+
+
+@router.post(
+    "/v3/assets",
+    operation_id="uploadAsset",
+    summary="Upload an asset",
+    description="Upload an audio file (at most 32 MB) to clone a voice from; its type is "
+    "detected from its bytes. Returns the asset id and a signed, expiring URL.",
+    response_model=UploadAssetResponse,
+    responses=error_responses(400, 401, 403, 413, 429),
+    openapi_extra={"security": SECURITY, "requestBody": _UPLOAD_BODY},
+)
+async def upload_asset(request: Request, caller: Writer) -> Response:
+    filename, data = await _read_upload(request)
+    asset = await services(request).assets.upload(caller.account_id, filename, data)
+    uploaded = AssetUploaded(
+        asset_id=asset.asset_id,
+        url=file_url(services(request), request, asset.storage_key),
+        mime_type=asset.media_type,
+        size_bytes=asset.size_bytes,
+    )
+    return _json(UploadAssetResponse(data=uploaded))
+
+
+@router.get(
+    "/v3/assets/{asset_id}",
+    operation_id="getAsset",
+    summary="Get an asset",
+    response_model=GetAssetResponse,
+    responses=error_responses(401, 404, 429),
+    openapi_extra={"security": SECURITY},
+)
+async def get_asset(request: Request, caller: Caller, asset_id: str) -> Response:
+    asset = await services(request).assets.get(caller.account_id, asset_id)
+    return _json(GetAssetResponse(data=_detail(request, asset)))
+
+
+@router.delete(
+    "/v3/assets/{asset_id}",
+    operation_id="deleteAsset",
+    summary="Delete an asset",
+    response_model=DeleteAssetResponse,
+    responses=error_responses(401, 403, 404, 429),
+    openapi_extra={"security": SECURITY},
+)
+async def delete_asset(request: Request, caller: Writer, asset_id: str) -> Response:
+    asset = await services(request).assets.delete(caller.account_id, asset_id)
+    return _json(DeleteAssetResponse(data=DeletedAsset(id=asset.asset_id)))
