@@ -11,6 +11,7 @@ from voxhub.engines import installed_engines
 from voxhub.services import (
     AssetService,
     FileService,
+    IdempotencyService,
     JobRunner,
     KeyService,
     PreviewService,
@@ -64,6 +65,7 @@ def build_services(
         speech=SpeechService(voices, runner, files),
         previews=PreviewService(voices, runner, storage),
         assets=AssetService(store, files),
+        idempotency=IdempotencyService(store),
         render_previews=settings.speech.render_previews,
         public_url=settings.server.public_url,
     )

@@ -10,6 +10,7 @@ __all__ = [
     "ApiKey",
     "Asset",
     "CloneStatus",
+    "IdempotentResponse",
     "Principal",
     "Voice",
     "VoicePage",
@@ -106,3 +107,15 @@ class Asset:
     size_bytes: int
     storage_key: str
     created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentResponse:
+    """What a request with an Idempotency-Key answered (status None: still running)."""
+
+    account_id: str
+    endpoint: str
+    idempotency_key: str
+    created_at: int
+    status: int | None = None
+    body: str | None = None

@@ -11,6 +11,7 @@ Services raise these; the API maps each class to an HTTP status in one place
     ├── NotFound                  a resource the caller cannot see
     │   └── VoiceNotFound         a voice the caller cannot see
     ├── PayloadTooLarge           a body or file over its size limit (stopped while reading)
+    ├── RequestInProgress         an Idempotency-Key whose first request is still running
     ├── RateLimited               the key spent its rate; carries retry_after
     │   └── WorkersBusy           every speech worker is busy and the queue is full
     ├── ServiceUnavailable        a backend (database, Redis) is not answering
@@ -27,6 +28,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "RateLimited",
+    "RequestInProgress",
     "ServiceUnavailable",
     "VoiceNotFound",
     "VoxhubError",
@@ -86,6 +88,12 @@ class PayloadTooLarge(VoxhubError):
     """The request body is too large."""
 
     code = "payload_too_large"
+
+
+class RequestInProgress(VoxhubError):
+    """A request with this Idempotency-Key is still in progress. Retry when it has finished."""
+
+    code = "request_in_progress"
 
 
 class RateLimited(VoxhubError):

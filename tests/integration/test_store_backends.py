@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import private_voice
-from voxhub.domain import Account, ApiKey, Asset, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Voice, VoiceQuery
 from voxhub.engines import installed_engines
 from voxhub.services.catalog import catalog_voices
 from voxhub.store import SQLiteStore, Store
@@ -182,3 +182,20 @@ async def test_assets_belong_to_their_account(store: Store) -> None:
     assert await store.delete_asset(asset.asset_id, owner.account_id) == asset
     assert await store.delete_asset(asset.asset_id, owner.account_id) is None
     assert await store.get_asset(asset.asset_id, owner.account_id) is None
+
+
+async def test_idempotency_claims_are_taken_once_and_expire(store: Store) -> None:
+    owner = await make_account(store, "owner")
+    claim = IdempotentResponse(owner.account_id, "POST /v3/assets", "k-1", created_at=100)
+    assert await store.claim_idempotency(claim, running_since=0, done_since=0) is None
+    rival = dataclasses.replace(claim, created_at=101)
+    assert await store.claim_idempotency(rival, running_since=0, done_since=0) == claim
+    done = dataclasses.replace(claim, status=200, body='{"data": {}}')
+    await store.complete_idempotency(done)
+    assert await store.claim_idempotency(rival, running_since=0, done_since=0) == done
+    # expired answers and abandoned runs are forgotten, and the newcomer holds the key
+    assert await store.claim_idempotency(rival, running_since=0, done_since=101) is None
+    later = dataclasses.replace(claim, created_at=500)
+    assert await store.claim_idempotency(later, running_since=200, done_since=0) is None
+    await store.release_idempotency(later)
+    assert await store.claim_idempotency(rival, running_since=0, done_since=0) is None

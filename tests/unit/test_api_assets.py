@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +18,8 @@ from voxhub.services.assets import MAX_ASSET_BYTES
 
 def upload(client: TestClient, key: str, data: bytes, name: str = "sample.wav", **kw: Any) -> Any:
     files = {"file": (name, data, kw.pop("content_type", "audio/wav"))}
-    return client.post("/v3/assets", files=files, headers={"x-api-key": key}, **kw)
+    headers = {"x-api-key": key, **kw.pop("headers", {})}
+    return client.post("/v3/assets", files=files, headers=headers, **kw)
 
 
 def fetch(client: TestClient, url: str) -> Any:
@@ -139,3 +141,46 @@ def test_a_read_only_key_may_not_upload_or_delete(client: TestClient, services: 
 
 def test_no_key_is_401(client: TestClient) -> None:
     assert client.post("/v3/assets", files={"file": ("a.wav", b"RIFF")}).status_code == 401
+
+
+def test_a_repeat_with_the_same_idempotency_key_replays_the_first_answer(
+    client: TestClient, services: Services, key: str
+) -> None:
+    headers = {"Idempotency-Key": "upload-1"}
+    first = upload(client, key, encoded("wav"), headers={"x-api-key": key, **headers})
+    again = upload(client, key, encoded("mp3"), headers={"x-api-key": key, **headers})
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = upload(client, key, encoded("wav"), headers={"x-api-key": key, "Idempotency-Key": "2"})
+    assert other.json()["data"]["asset_id"] != first.json()["data"]["asset_id"]
+    stranger = issue_key(services, "stranger")
+    theirs = upload(client, stranger, encoded("wav"), headers={"x-api-key": stranger, **headers})
+    assert theirs.json()["data"]["asset_id"] != first.json()["data"]["asset_id"]
+    assert len(services.store.assets) == 3  # type: ignore[attr-defined]
+
+
+def test_a_failed_request_frees_its_idempotency_key(client: TestClient, key: str) -> None:
+    headers = {"x-api-key": key, "Idempotency-Key": "retry-me"}
+    assert upload(client, key, PNG_HEADER, headers=headers).status_code == 400
+    assert upload(client, key, encoded("wav"), headers=headers).status_code == 200
+
+
+def test_a_repeat_while_the_first_runs_is_409(
+    client: TestClient, services: Services, key: str
+) -> None:
+    account = asyncio.run(services.keys.authenticate(key)).account_id
+    asyncio.run(services.idempotency.begin(account, "POST /v3/assets", "busy"))
+    response = upload(
+        client, key, encoded("wav"), headers={"x-api-key": key, "Idempotency-Key": "busy"}
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "request_in_progress"
+
+
+@pytest.mark.parametrize("bad", ["", "has space", "é".encode(), "x" * 256])
+def test_a_malformed_idempotency_key_is_400(client: TestClient, key: str, bad: str | bytes) -> None:
+    headers = {"x-api-key": key, "Idempotency-Key": bad}
+    response = upload(client, key, encoded("wav"), headers=headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "Idempotency-Key"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from voxhub.services.assets import AssetService
 from voxhub.services.files import FileService
+from voxhub.services.idempotency import IdempotencyService, Replay
 from voxhub.services.keys import IssuedKey, KeyService
 from voxhub.services.previews import PreviewService
 from voxhub.services.ratelimit import RateLimitService
@@ -15,12 +16,14 @@ from voxhub.services.workers import InlineRunner, JobRunner, WorkerPool
 __all__ = [
     "AssetService",
     "FileService",
+    "IdempotencyService",
     "InlineRunner",
     "IssuedKey",
     "JobRunner",
     "KeyService",
     "PreviewService",
     "RateLimitService",
+    "Replay",
     "Services",
     "SpeechRequest",
     "SpeechResult",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from voxhub.errors import ServiceUnavailable
 from voxhub.services.assets import AssetService
 from voxhub.services.files import FileService
+from voxhub.services.idempotency import IdempotencyService
 from voxhub.services.keys import KeyService
 from voxhub.services.previews import PreviewService
 from voxhub.services.ratelimit import RateLimitService
@@ -29,6 +30,7 @@ class Services:
     speech: SpeechService
     previews: PreviewService
     assets: AssetService
+    idempotency: IdempotencyService
     render_previews: bool = False
     public_url: str = ""  # the base of file links; empty: each request's own scheme and host
 

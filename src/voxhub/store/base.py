@@ -7,16 +7,19 @@ Implementations: ``SQLiteStore`` (embedded default), ``PostgresStore`` (scale-ou
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from voxhub.domain import Account, ApiKey, Asset, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Voice, VoiceQuery
 
 __all__ = [
     "Store",
     "api_key_from_row",
     "api_key_params",
     "asset_from_row",
+    "idempotency_params",
+    "is_reclaimable",
     "list_params",
     "voice_from_row",
     "voice_params",
@@ -83,6 +86,30 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def delete_asset(self, asset_id: str, account_id: str) -> Asset | None:
         """Remove the account's asset; return what was removed (None: nothing was)."""
+
+    @abc.abstractmethod
+    async def claim_idempotency(
+        self, claim: IdempotentResponse, running_since: int, done_since: int
+    ) -> IdempotentResponse | None:
+        """Take the key for a new request (None), or return what holds it. A holder is
+        forgotten first when it is a request still running from before ``running_since`` (its
+        process died) or an answer from before ``done_since`` (expired)."""
+
+    @abc.abstractmethod
+    async def complete_idempotency(self, answer: IdempotentResponse) -> None: ...
+
+    @abc.abstractmethod
+    async def release_idempotency(self, claim: IdempotentResponse) -> None:
+        """Forget a claim whose request failed, so that a retry runs again."""
+
+
+def is_reclaimable(held: IdempotentResponse, running_since: int, done_since: int) -> bool:
+    cutoff = running_since if held.status is None else done_since
+    return held.created_at < cutoff
+
+
+def idempotency_params(record: IdempotentResponse) -> dict[str, Any]:
+    return dataclasses.asdict(record)
 
 
 def asset_from_row(row: Sequence[Any]) -> Asset:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from voxhub.domain import Account, ApiKey, Asset, Voice, VoiceQuery
-from voxhub.store.base import Store
+from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Voice, VoiceQuery
+from voxhub.store.base import Store, is_reclaimable
 
 __all__ = ["MemoryStore"]
 
@@ -20,6 +20,7 @@ class MemoryStore(Store):
         self.api_keys: dict[str, ApiKey] = {}
         self.voices: dict[str, Voice] = {}
         self.assets: dict[str, Asset] = {}
+        self.idempotency: dict[tuple[str, str, str], IdempotentResponse] = {}
 
     async def ping(self) -> None:
         return None
@@ -87,6 +88,22 @@ class MemoryStore(Store):
         if asset is not None:
             del self.assets[asset_id]
         return asset
+
+    async def claim_idempotency(
+        self, claim: IdempotentResponse, running_since: int, done_since: int
+    ) -> IdempotentResponse | None:
+        key = (claim.account_id, claim.endpoint, claim.idempotency_key)
+        held = self.idempotency.get(key)
+        if held is not None and not is_reclaimable(held, running_since, done_since):
+            return held
+        self.idempotency[key] = claim
+        return None
+
+    async def complete_idempotency(self, answer: IdempotentResponse) -> None:
+        self.idempotency[(answer.account_id, answer.endpoint, answer.idempotency_key)] = answer
+
+    async def release_idempotency(self, claim: IdempotentResponse) -> None:
+        self.idempotency.pop((claim.account_id, claim.endpoint, claim.idempotency_key), None)
 
 
 def _ordered(voices: Iterable[Voice]) -> list[Voice]:

@@ -13,13 +13,15 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from voxhub.domain import Account, ApiKey, Asset, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Voice, VoiceQuery
 from voxhub.errors import ServiceUnavailable
 from voxhub.store.base import (
     Store,
     api_key_from_row,
     api_key_params,
     asset_from_row,
+    idempotency_params,
+    is_reclaimable,
     list_params,
     voice_from_row,
     voice_params,
@@ -179,3 +181,34 @@ class PostgresStore(Store):
             return asset_from_row(row) if row else None
 
         return await self._run(work)
+
+    async def claim_idempotency(
+        self, claim: IdempotentResponse, running_since: int, done_since: int
+    ) -> IdempotentResponse | None:
+        params = idempotency_params(claim)
+
+        async def work(conn: psycopg.AsyncConnection[Any]) -> IdempotentResponse | None:
+            async with conn.transaction():
+                inserted = await conn.execute(_SQL["claim_idempotency"], params)
+                if inserted.rowcount == 1:
+                    return None
+                cursor = await conn.execute(_SQL["get_idempotency"], params)
+                row = await cursor.fetchone()
+                held = IdempotentResponse(*row) if row else None
+                if held is not None and not is_reclaimable(held, running_since, done_since):
+                    return held
+                if held is not None:
+                    await conn.execute(_SQL["release_idempotency"], idempotency_params(held))
+                taken = await conn.execute(_SQL["claim_idempotency"], params)
+                if taken.rowcount == 1:
+                    return None
+            # another process took it between our statements: what it holds is the answer
+            return IdempotentResponse(**{**params, "status": None, "body": None})
+
+        return await self._run(work)
+
+    async def complete_idempotency(self, answer: IdempotentResponse) -> None:
+        await self._execute("complete_idempotency", idempotency_params(answer))
+
+    async def release_idempotency(self, claim: IdempotentResponse) -> None:
+        await self._execute("release_idempotency", idempotency_params(claim))

@@ -112,3 +112,22 @@ FROM assets WHERE asset_id = :asset_id AND account_id = :account_id
 
 -- delete_asset --
 DELETE FROM assets WHERE asset_id = :asset_id AND account_id = :account_id
+
+-- claim_idempotency --
+INSERT INTO idempotency (account_id, endpoint, idempotency_key, created_at, status, body)
+VALUES (:account_id, :endpoint, :idempotency_key, :created_at, NULL, NULL)
+ON CONFLICT (account_id, endpoint, idempotency_key) DO NOTHING
+
+-- get_idempotency --
+SELECT account_id, endpoint, idempotency_key, created_at, status, body
+FROM idempotency
+WHERE account_id = :account_id AND endpoint = :endpoint AND idempotency_key = :idempotency_key
+
+-- complete_idempotency --
+UPDATE idempotency SET status = :status, body = :body
+WHERE account_id = :account_id AND endpoint = :endpoint AND idempotency_key = :idempotency_key
+
+-- release_idempotency --
+DELETE FROM idempotency
+WHERE account_id = :account_id AND endpoint = :endpoint AND idempotency_key = :idempotency_key
+  AND created_at <= :created_at

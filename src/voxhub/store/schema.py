@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -21,7 +22,7 @@ from sqlalchemy import (
     false,
 )
 
-__all__ = ["accounts", "api_keys", "assets", "metadata", "voices"]
+__all__ = ["accounts", "api_keys", "assets", "idempotency", "metadata", "voices"]
 
 metadata = MetaData()
 
@@ -85,4 +86,15 @@ assets = Table(
     Column("storage_key", String(200), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Index("ix_assets_account_id", "account_id"),
+)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("account_id", String(32), ForeignKey("accounts.account_id"), primary_key=True),
+    Column("endpoint", String(100), primary_key=True),
+    Column("idempotency_key", String(255), primary_key=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("status", Integer),
+    Column("body", Text),
 )

@@ -23,13 +23,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from voxhub.domain import Account, ApiKey, Asset, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Voice, VoiceQuery
 from voxhub.errors import ServiceUnavailable
 from voxhub.store.base import (
     Store,
     api_key_from_row,
     api_key_params,
     asset_from_row,
+    idempotency_params,
+    is_reclaimable,
     list_params,
     voice_from_row,
     voice_params,
@@ -212,3 +214,28 @@ class SQLiteStore(Store):
             return asset_from_row(row) if row else None
 
         return await self._write(work)
+
+    async def claim_idempotency(
+        self, claim: IdempotentResponse, running_since: int, done_since: int
+    ) -> IdempotentResponse | None:
+        params = idempotency_params(claim)
+
+        def work(conn: sqlite3.Connection) -> IdempotentResponse | None:
+            row = conn.execute(QUERIES["get_idempotency"], params).fetchone()
+            if row is not None:
+                held = IdempotentResponse(*row)
+                if not is_reclaimable(held, running_since, done_since):
+                    return held
+                conn.execute(QUERIES["release_idempotency"], idempotency_params(held))
+            conn.execute(QUERIES["claim_idempotency"], params)
+            return None
+
+        return await self._write(work)
+
+    async def complete_idempotency(self, answer: IdempotentResponse) -> None:
+        params = idempotency_params(answer)
+        await self._write(lambda conn: conn.execute(QUERIES["complete_idempotency"], params))
+
+    async def release_idempotency(self, claim: IdempotentResponse) -> None:
+        params = idempotency_params(claim)
+        await self._write(lambda conn: conn.execute(QUERIES["release_idempotency"], params))

@@ -11,6 +11,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.responses import Response
 
 from voxhub.api.auth import SECURITY, authenticated, authenticated_writer, services
+from voxhub.api.idempotency import idempotent
 from voxhub.api.links import file_url
 from voxhub.api.models import (
     AssetDetail,
@@ -117,10 +118,27 @@ def _json(body: Any) -> Response:
     description="Upload an audio file (at most 32 MB) to clone a voice from; its type is "
     "detected from its bytes. Returns the asset id and a signed, expiring URL.",
     response_model=UploadAssetResponse,
-    responses=error_responses(400, 401, 403, 413, 429),
-    openapi_extra={"security": SECURITY, "requestBody": _UPLOAD_BODY},
+    responses=error_responses(400, 401, 403, 409, 413, 429),
+    openapi_extra={
+        "security": SECURITY,
+        "requestBody": _UPLOAD_BODY,
+        "parameters": [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_\\-:.]{1,255}$"},
+                "description": "A repeat within 24 hours with the same key replays the first "
+                "successful answer; while the first still runs, 409 request_in_progress.",
+            }
+        ],
+    },
 )
 async def upload_asset(request: Request, caller: Writer) -> Response:
+    return await idempotent(request, caller, "POST /v3/assets", lambda: _upload(request, caller))
+
+
+async def _upload(request: Request, caller: Principal) -> Response:
     filename, data = await _read_upload(request)
     asset = await services(request).assets.upload(caller.account_id, filename, data)
     uploaded = AssetUploaded(

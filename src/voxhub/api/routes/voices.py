@@ -36,6 +36,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Authentication failed",
         403: "The API key may not do this",
         404: "Resource not found",
+        409: "A request with this Idempotency-Key is still in progress",
         413: "The file is too large",
         429: "Rate limit exceeded",
         500: "The service could not complete the request",
