@@ -9,7 +9,16 @@ from functools import cache
 import av
 import numpy as np
 
-__all__ = ["PNG_HEADER", "encoded", "tone", "wav_bytes"]
+__all__ = [
+    "PNG_HEADER",
+    "encode_samples",
+    "encoded",
+    "resample",
+    "speech",
+    "tone",
+    "wav_bytes",
+    "wav_claiming_4_gb",
+]
 
 PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
 _FORMATS = {  # name: (container, codec, rate)
@@ -53,3 +62,65 @@ def encoded(name: str, seconds: float = 1.0) -> bytes:
         for packet in stream.encode(None):  # type: ignore[union-attr]
             container.mux(packet)
     return buffer.getvalue()
+
+
+SENTENCES = (
+    "The old lighthouse keeper climbed the stairs every evening to light the lamp.",
+    "Ships passing in the night would see the beam and know the rocks were near.",
+    "In winter the wind howled around the tower, but the light never failed.",
+    "Years later, people still tell stories about his steady, patient work.",
+)
+
+
+@cache
+def speech(seconds: float, rate: int = 16000) -> np.ndarray:  # type: ignore[type-arg]
+    """Synthetic speech (Piper) of about ``seconds``, with natural pauses, at ``rate``."""
+    from voxhub.engines import PiperEngine
+
+    engine = PiperEngine()
+    pieces = []
+    total = 0.0
+    index = 0
+    while total < seconds:
+        piece = engine.synthesize(SENTENCES[index % len(SENTENCES)], "en_US-joe-medium", 1.0)
+        pieces += [piece.samples, np.zeros(round(0.3 * piece.sample_rate), np.float32)]
+        total += piece.duration + 0.3
+        index += 1
+    audio = np.concatenate(pieces)[: round(seconds * piece.sample_rate)]
+    return resample(audio, piece.sample_rate, rate)
+
+
+def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:  # type: ignore[type-arg]
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=target)
+    frame = av.AudioFrame.from_ndarray(
+        samples[None, :].astype(np.float32), format="flt", layout="mono"
+    )
+    frame.sample_rate = rate
+    out = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+    out += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
+    return np.concatenate(out).astype(np.float32)
+
+
+def encode_samples(samples: np.ndarray, rate: int, name: str) -> bytes:  # type: ignore[type-arg]
+    if name == "wav":
+        return wav_bytes(samples, rate)
+    container_format, codec, codec_rate = _FORMATS[name]
+    audio = resample(samples, rate, codec_rate) if codec_rate != rate else samples
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=container_format) as container:
+        stream = container.add_stream(codec, rate=codec_rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(audio[None, :], format="flt", layout="mono")
+        frame.sample_rate = codec_rate
+        for packet in stream.encode(frame):  # type: ignore[union-attr]
+            container.mux(packet)
+        for packet in stream.encode(None):  # type: ignore[union-attr]
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def wav_claiming_4_gb(samples: np.ndarray, rate: int = 16000) -> bytes:  # type: ignore[type-arg]
+    """A WAV whose header says its data is 4 GB long, followed by a second of real data."""
+    data = bytearray(wav_bytes(samples, rate))
+    data[4:8] = (0xFFFFFFFF - 8).to_bytes(4, "little")
+    data[40:44] = (0xFFFFFFFF - 44).to_bytes(4, "little")
+    return bytes(data)
