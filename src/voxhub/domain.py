@@ -11,6 +11,7 @@ __all__ = [
     "Asset",
     "CloneStatus",
     "IdempotentResponse",
+    "Job",
     "Principal",
     "Voice",
     "VoicePage",
@@ -119,3 +120,25 @@ class IdempotentResponse:
     created_at: int
     status: int | None = None
     body: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """Durable work about one voice (a clone to process). Times are unix milliseconds.
+
+    A worker leases a job (``running``, ``lease_owner``, ``lease_until``) and keeps extending
+    the lease while it works; a job whose lease ran out (its worker died) is leased again, and
+    ``attempts`` counts every lease.
+    """
+
+    job_id: str
+    kind: str
+    voice_id: str
+    account_id: str
+    payload: str  # JSON
+    created_at: int
+    state: str = "queued"  # queued | running | done | failed
+    attempts: int = 0
+    lease_owner: str | None = None
+    lease_until: int | None = None
+    last_error: str | None = None

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import private_voice
-from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Job, Voice, VoiceQuery
 from voxhub.engines import installed_engines
+from voxhub.ids import new_voice_id
 from voxhub.services.catalog import catalog_voices
-from voxhub.store import SQLiteStore, Store
+from voxhub.store import SQLiteStore, Store, open_store
 from voxhub.store.migrate import upgrade
 from voxhub.store.postgres import PostgresStore
 from voxhub.store.sqlite import FRESHNESS_SECONDS
@@ -199,3 +200,100 @@ async def test_idempotency_claims_are_taken_once_and_expire(store: Store) -> Non
     assert await store.claim_idempotency(later, running_since=200, done_since=0) is None
     await store.release_idempotency(later)
     assert await store.claim_idempotency(rival, running_since=0, done_since=0) is None
+
+
+def clone_job(voice: Voice, created_at: int = 1000) -> Job:
+    return Job(
+        job_id=new_voice_id(),
+        kind="clone",
+        voice_id=voice.voice_id,
+        account_id=voice.account_id or "",
+        payload='{"asset": "x"}',
+        created_at=created_at,
+    )
+
+
+async def test_a_clone_and_its_job_are_written_together_and_leased_once(store: Store) -> None:
+    owner = await make_account(store, "owner")
+    voice = private_voice(owner.account_id)
+    job = clone_job(voice)
+    await store.insert_voice_with_job(voice, job, updated_at=1)
+    assert await store.get_private_voice(voice.voice_id, owner.account_id) == voice
+
+    leased = await store.lease_job("worker-a", now=2000, lease_until=3000)
+    assert leased is not None
+    assert (leased.job_id, leased.state, leased.attempts) == (job.job_id, "running", 1)
+    assert await store.lease_job("worker-b", now=2500, lease_until=3500) is None  # held
+    assert await store.extend_job_lease(job.job_id, "worker-a", 5000) is True
+    assert await store.lease_job("worker-b", now=4000, lease_until=6000) is None
+
+
+async def test_an_expired_lease_is_taken_again_and_the_old_owner_cannot_finish(
+    store: Store,
+) -> None:
+    owner = await make_account(store, "owner")
+    voice = private_voice(owner.account_id)
+    job = clone_job(voice)
+    await store.insert_voice_with_job(voice, job, updated_at=1)
+    await store.lease_job("worker-a", now=2000, lease_until=3000)
+    retaken = await store.lease_job("worker-b", now=3001, lease_until=9000)
+    assert retaken is not None
+    assert (retaken.lease_owner, retaken.attempts) == ("worker-b", 2)
+
+    complete = dataclasses.replace(voice, status="complete", gender="female")
+    assert await store.extend_job_lease(job.job_id, "worker-a", 9999) is False
+    assert not await store.finish_job(job.job_id, "worker-a", "done", None, complete, 5)
+    assert await store.get_private_voice(voice.voice_id, owner.account_id) == voice
+
+    assert await store.finish_job(job.job_id, "worker-b", "done", None, complete, 6)
+    assert await store.get_private_voice(voice.voice_id, owner.account_id) == complete
+    finished = await store.get_job(job.job_id)
+    assert finished is not None
+    assert (finished.state, finished.lease_owner) == ("done", None)
+    assert await store.lease_job("worker-c", now=99_999, lease_until=100_000) is None
+
+
+async def test_jobs_are_leased_oldest_first(store: Store) -> None:
+    owner = await make_account(store, "owner")
+    voices = [private_voice(owner.account_id) for _ in range(3)]
+    jobs = [clone_job(v, created_at=3000 - i) for i, v in enumerate(voices)]
+    for voice, job in zip(voices, jobs, strict=True):
+        await store.insert_voice_with_job(voice, job, updated_at=1)
+    order = []
+    for name in ("a", "b", "c"):
+        leased = await store.lease_job(name, now=5000, lease_until=6000)
+        assert leased is not None
+        order.append(leased.job_id)
+    assert order == [j.job_id for j in reversed(jobs)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_workers_racing_from_two_connections_lease_each_job_once(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'race.db'}"
+        upgrade(url)
+    else:
+        url = request.getfixturevalue("postgres_url")
+    first, second = open_store(url), open_store(url)
+    await first.open()
+    await second.open()
+    try:
+        owner = await make_account(first, "owner")
+        for index in range(12):
+            voice = private_voice(owner.account_id)
+            await first.insert_voice_with_job(voice, clone_job(voice, 1000 + index), 1)
+
+        async def drain(store: Store, name: str) -> list[str]:
+            taken = []
+            while (job := await store.lease_job(name, now=2000, lease_until=9000)) is not None:
+                taken.append(job.job_id)
+            return taken
+
+        a, b = await asyncio.gather(drain(first, "a"), drain(second, "b"))
+        assert len(a) + len(b) == 12
+        assert len(set(a) | set(b)) == 12
+    finally:
+        await first.close()
+        await second.close()

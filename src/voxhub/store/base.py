@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Job, Voice, VoiceQuery
 
 __all__ = [
     "Store",
@@ -20,6 +20,7 @@ __all__ = [
     "asset_from_row",
     "idempotency_params",
     "is_reclaimable",
+    "job_from_row",
     "list_params",
     "voice_from_row",
     "voice_params",
@@ -101,6 +102,32 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def release_idempotency(self, claim: IdempotentResponse) -> None:
         """Forget a claim whose request failed, so that a retry runs again."""
+
+    @abc.abstractmethod
+    async def insert_voice_with_job(self, voice: Voice, job: Job, updated_at: int) -> None:
+        """A new clone and the job that processes it, in one transaction."""
+
+    @abc.abstractmethod
+    async def lease_job(self, owner: str, now: int, lease_until: int) -> Job | None:
+        """Take the oldest job that is queued or whose lease ran out before ``now``."""
+
+    @abc.abstractmethod
+    async def extend_job_lease(self, job_id: str, owner: str, lease_until: int) -> bool:
+        """False when ``owner`` no longer holds the job (its lease ran out and it was taken)."""
+
+    @abc.abstractmethod
+    async def finish_job(
+        self, job_id: str, owner: str, state: str, error: str | None, voice: Voice, updated_at: int
+    ) -> bool:
+        """End the job (``done`` or ``failed``) and write its voice, in one transaction —
+        only while ``owner`` still holds it; False (and nothing written) otherwise."""
+
+    @abc.abstractmethod
+    async def get_job(self, job_id: str) -> Job | None: ...
+
+
+def job_from_row(row: Sequence[Any]) -> Job:
+    return Job(*row)
 
 
 def is_reclaimable(held: IdempotentResponse, running_since: int, done_since: int) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Job, Voice, VoiceQuery
 from voxhub.store.base import Store, is_reclaimable
 
 __all__ = ["MemoryStore"]
@@ -21,6 +21,7 @@ class MemoryStore(Store):
         self.voices: dict[str, Voice] = {}
         self.assets: dict[str, Asset] = {}
         self.idempotency: dict[tuple[str, str, str], IdempotentResponse] = {}
+        self.jobs: dict[str, Job] = {}
 
     async def ping(self) -> None:
         return None
@@ -104,6 +105,51 @@ class MemoryStore(Store):
 
     async def release_idempotency(self, claim: IdempotentResponse) -> None:
         self.idempotency.pop((claim.account_id, claim.endpoint, claim.idempotency_key), None)
+
+    async def insert_voice_with_job(self, voice: Voice, job: Job, updated_at: int) -> None:
+        await self.insert_voice(voice, updated_at)
+        self.jobs[job.job_id] = job
+
+    async def lease_job(self, owner: str, now: int, lease_until: int) -> Job | None:
+        ready = [
+            j for j in self.jobs.values()
+            if j.state == "queued" or (j.state == "running" and (j.lease_until or 0) < now)
+        ]  # fmt: skip
+        if not ready:
+            return None
+        job = min(ready, key=lambda j: (j.created_at, j.job_id))
+        leased = dataclasses.replace(
+            job, state="running", attempts=job.attempts + 1, lease_owner=owner,
+            lease_until=lease_until,
+        )  # fmt: skip
+        self.jobs[job.job_id] = leased
+        return leased
+
+    def _held(self, job_id: str, owner: str) -> Job | None:
+        job = self.jobs.get(job_id)
+        return job if job and job.state == "running" and job.lease_owner == owner else None
+
+    async def extend_job_lease(self, job_id: str, owner: str, lease_until: int) -> bool:
+        job = self._held(job_id, owner)
+        if job is not None:
+            self.jobs[job_id] = dataclasses.replace(job, lease_until=lease_until)
+        return job is not None
+
+    async def finish_job(
+        self, job_id: str, owner: str, state: str, error: str | None, voice: Voice, updated_at: int
+    ) -> bool:
+        job = self._held(job_id, owner)
+        if job is None:
+            return False
+        self.jobs[job_id] = dataclasses.replace(
+            job, state=state, last_error=error, lease_owner=None, lease_until=None
+        )
+        if voice.voice_id in self.voices:
+            self.voices[voice.voice_id] = voice
+        return True
+
+    async def get_job(self, job_id: str) -> Job | None:
+        return self.jobs.get(job_id)
 
 
 def _ordered(voices: Iterable[Voice]) -> list[Voice]:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Job, Voice, VoiceQuery
 from voxhub.errors import ServiceUnavailable
 from voxhub.store.base import (
     Store,
@@ -22,6 +22,7 @@ from voxhub.store.base import (
     asset_from_row,
     idempotency_params,
     is_reclaimable,
+    job_from_row,
     list_params,
     voice_from_row,
     voice_params,
@@ -212,3 +213,51 @@ class PostgresStore(Store):
 
     async def release_idempotency(self, claim: IdempotentResponse) -> None:
         await self._execute("release_idempotency", idempotency_params(claim))
+
+    async def insert_voice_with_job(self, voice: Voice, job: Job, updated_at: int) -> None:
+        voice_row, job_row = voice_params(voice, updated_at), dataclasses.asdict(job)
+
+        async def work(conn: psycopg.AsyncConnection[Any]) -> None:
+            async with conn.transaction():
+                await conn.execute(_SQL["insert_voice"], voice_row)
+                await conn.execute(_SQL["insert_job"], job_row)
+
+        await self._write(work)
+
+    async def lease_job(self, owner: str, now: int, lease_until: int) -> Job | None:
+        async def work(conn: psycopg.AsyncConnection[Any]) -> Job | None:
+            ready = await (await conn.execute(_SQL["ready_jobs"], {"now": now})).fetchall()
+            for (job_id,) in ready:
+                params = {"job_id": job_id, "owner": owner, "now": now, "lease_until": lease_until}
+                # The WHERE is checked again against the row's latest version: of two workers
+                # racing for a job, exactly one updates it.
+                if (await conn.execute(_SQL["take_job"], params)).rowcount == 1:
+                    cursor = await conn.execute(_SQL["get_job"], {"job_id": job_id})
+                    row = await cursor.fetchone()
+                    return job_from_row(row) if row else None
+            return None
+
+        return await self._run(work)
+
+    async def extend_job_lease(self, job_id: str, owner: str, lease_until: int) -> bool:
+        params = {"job_id": job_id, "owner": owner, "lease_until": lease_until}
+        return await self._execute("extend_job_lease", params) == 1
+
+    async def finish_job(
+        self, job_id: str, owner: str, state: str, error: str | None, voice: Voice, updated_at: int
+    ) -> bool:
+        ending = {"job_id": job_id, "owner": owner, "state": state, "last_error": error}
+        voice_row = voice_params(voice, updated_at)
+
+        async def work(conn: psycopg.AsyncConnection[Any]) -> bool:
+            async with conn.transaction():
+                if (await conn.execute(_SQL["end_job"], ending)).rowcount != 1:
+                    return False
+                await conn.execute(_SQL["update_voice"], voice_row)
+                return True
+
+        return await self._write(work)
+
+    async def get_job(self, job_id: str) -> Job | None:
+        rows = await self._fetch("get_job", {"job_id": job_id})
+        return job_from_row(rows[0]) if rows else None

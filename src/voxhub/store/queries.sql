@@ -131,3 +131,42 @@ WHERE account_id = :account_id AND endpoint = :endpoint AND idempotency_key = :i
 DELETE FROM idempotency
 WHERE account_id = :account_id AND endpoint = :endpoint AND idempotency_key = :idempotency_key
   AND created_at <= :created_at
+
+-- insert_job --
+INSERT INTO jobs
+    (job_id, kind, voice_id, account_id, payload, created_at, state, attempts,
+     lease_owner, lease_until, last_error)
+VALUES
+    (:job_id, :kind, :voice_id, :account_id, :payload, :created_at, :state, :attempts,
+     :lease_owner, :lease_until, :last_error)
+
+-- get_job --
+SELECT job_id, kind, voice_id, account_id, payload, created_at, state, attempts,
+       lease_owner, lease_until, last_error
+FROM jobs WHERE job_id = :job_id
+
+-- ready_jobs --
+SELECT job_id FROM jobs
+WHERE state = 'queued' OR (state = 'running' AND lease_until < :now)
+ORDER BY created_at, job_id
+LIMIT 8
+
+-- take_job --
+UPDATE jobs
+SET state = 'running', attempts = attempts + 1, lease_owner = :owner, lease_until = :lease_until
+WHERE job_id = :job_id AND (state = 'queued' OR (state = 'running' AND lease_until < :now))
+
+-- extend_job_lease --
+UPDATE jobs SET lease_until = :lease_until
+WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running'
+
+-- end_job --
+UPDATE jobs SET state = :state, last_error = :last_error, lease_owner = NULL, lease_until = NULL
+WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running'
+
+-- update_voice --
+UPDATE voices SET
+    engine = :engine, engine_voice = :engine_voice, name = :name, language = :language,
+    gender = :gender, locale = :locale, preview_key = :preview_key, status = :status,
+    failure_message = :failure_message, updated_at = :updated_at
+WHERE voice_id = :voice_id

@@ -22,7 +22,7 @@ from sqlalchemy import (
     false,
 )
 
-__all__ = ["accounts", "api_keys", "assets", "idempotency", "metadata", "voices"]
+__all__ = ["accounts", "api_keys", "assets", "idempotency", "jobs", "metadata", "voices"]
 
 metadata = MetaData()
 
@@ -97,4 +97,25 @@ idempotency = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("status", Integer),
     Column("body", Text),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("job_id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column(
+        "voice_id", String(32), ForeignKey("voices.voice_id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("account_id", String(32), ForeignKey("accounts.account_id"), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", BigInteger),
+    Column("last_error", Text),
+    CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="ck_jobs_state"),
+    Index("ix_jobs_ready", "state", "created_at"),
+    Index("ix_jobs_voice_id", "voice_id"),
 )

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Voice, VoiceQuery
+from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Job, Voice, VoiceQuery
 from voxhub.errors import ServiceUnavailable
 from voxhub.store.base import (
     Store,
@@ -32,6 +32,7 @@ from voxhub.store.base import (
     asset_from_row,
     idempotency_params,
     is_reclaimable,
+    job_from_row,
     list_params,
     voice_from_row,
     voice_params,
@@ -239,3 +240,46 @@ class SQLiteStore(Store):
     async def release_idempotency(self, claim: IdempotentResponse) -> None:
         params = idempotency_params(claim)
         await self._write(lambda conn: conn.execute(QUERIES["release_idempotency"], params))
+
+    async def insert_voice_with_job(self, voice: Voice, job: Job, updated_at: int) -> None:
+        voice_row, job_row = voice_params(voice, updated_at), dataclasses.asdict(job)
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(QUERIES["insert_voice"], voice_row)
+            conn.execute(QUERIES["insert_job"], job_row)
+
+        await self._write(work)
+
+    async def lease_job(self, owner: str, now: int, lease_until: int) -> Job | None:
+        def work(conn: sqlite3.Connection) -> Job | None:
+            for (job_id,) in conn.execute(QUERIES["ready_jobs"], {"now": now}).fetchall():
+                params = {"job_id": job_id, "owner": owner, "now": now, "lease_until": lease_until}
+                if conn.execute(QUERIES["take_job"], params).rowcount == 1:
+                    row = conn.execute(QUERIES["get_job"], {"job_id": job_id}).fetchone()
+                    return job_from_row(row)
+            return None
+
+        return await self._write(work)
+
+    async def extend_job_lease(self, job_id: str, owner: str, lease_until: int) -> bool:
+        params = {"job_id": job_id, "owner": owner, "lease_until": lease_until}
+        cursor = await self._write(lambda conn: conn.execute(QUERIES["extend_job_lease"], params))
+        return cursor.rowcount == 1
+
+    async def finish_job(
+        self, job_id: str, owner: str, state: str, error: str | None, voice: Voice, updated_at: int
+    ) -> bool:
+        ending = {"job_id": job_id, "owner": owner, "state": state, "last_error": error}
+        voice_row = voice_params(voice, updated_at)
+
+        def work(conn: sqlite3.Connection) -> bool:
+            if conn.execute(QUERIES["end_job"], ending).rowcount != 1:
+                return False
+            conn.execute(QUERIES["update_voice"], voice_row)
+            return True
+
+        return await self._write(work)
+
+    async def get_job(self, job_id: str) -> Job | None:
+        rows = self._read("get_job", {"job_id": job_id})
+        return job_from_row(rows[0]) if rows else None
