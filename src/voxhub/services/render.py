@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voxhub.audio import FORMATS, StreamingEncoder, fade_edges, silence, trim_silence
-from voxhub.engines import Engine, PieceAudio, VoiceProfile, apply_transform, installed_engines
+from voxhub.audio.conversion import convert
+from voxhub.engines import (
+    Engine,
+    PieceAudio,
+    VoiceProfile,
+    apply_transform,
+    installed_engines,
+    register_transform,
+)
 from voxhub.services.script import SENTENCE_PAUSE, Pause, Piece, Script
 
 __all__ = ["RenderJob", "RenderResult", "WordTiming", "init_worker", "render", "warm_up"]
@@ -42,6 +50,8 @@ class RenderResult:
     sample_rate: int
     words: list[WordTiming] | None
 
+
+register_transform("world", convert)  # a cloned voice: its base voice converted (audio/)
 
 _model_dir: Path | None = None
 _engines: dict[str, Engine] = {}
