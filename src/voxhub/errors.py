@@ -5,6 +5,7 @@ Services raise these; the API maps each class to an HTTP status in one place
 
     VoxhubError
     ├── InvalidParameter          a request field is malformed or out of range
+    │   └── DownloadFailed        a URL the request named could not be fetched
     ├── AuthenticationFailed      no key, or a key that is unknown or revoked
     ├── Forbidden                 the key may not do this
     │   └── InsufficientScope     a read-only key tried to write
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuthenticationFailed",
+    "DownloadFailed",
     "Forbidden",
     "InsufficientScope",
     "InvalidParameter",
@@ -52,6 +54,12 @@ class InvalidParameter(VoxhubError):
     """A request parameter is invalid."""
 
     code = "invalid_parameter"
+
+
+class DownloadFailed(InvalidParameter):
+    """The file at the URL could not be downloaded."""
+
+    code = "download_failed"
 
 
 class AuthenticationFailed(VoxhubError):

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from voxhub.api.app import install_common
 from voxhub.errors import (
     AuthenticationFailed,
+    DownloadFailed,
     Forbidden,
     InsufficientScope,
     InvalidParameter,
@@ -25,6 +26,7 @@ from voxhub.errors import (
 
 CASES = [
     (InvalidParameter("Bad limit.", param="limit"), 400, "invalid_parameter", "limit"),
+    (DownloadFailed("It answered 404.", param="audio.url"), 400, "download_failed", "audio.url"),
     (AuthenticationFailed(), 401, "authentication_failed", None),
     (Forbidden(), 403, "forbidden", None),
     (InsufficientScope(), 403, "insufficient_api_key_scope", None),
