@@ -67,6 +67,8 @@ class Voice:
     status: CloneStatus | None = None
     failure_message: str | None = None
     created_at: int | None = None
+    # A clone's voice profile (JSON): its transform and the transform's parameters.
+    profile: str | None = None
 
     @property
     def is_public(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 import uuid
@@ -43,8 +44,12 @@ class SpeechResult:
 
 
 def profile_of(voice: Voice) -> VoiceProfile:
-    """How the pipeline speaks in a voice. A public voice is its engine's voice as it is."""
-    return VoiceProfile(engine=voice.engine, voice_key=voice.engine_voice)
+    """How the pipeline speaks in a voice: a public voice is its engine's voice as it is; a
+    clone is its base voice with the transform its profile names."""
+    if not voice.profile:
+        return VoiceProfile(engine=voice.engine, voice_key=voice.engine_voice)
+    stored = json.loads(voice.profile)
+    return VoiceProfile(voice.engine, voice.engine_voice, stored["transform"], stored["parameters"])
 
 
 def _primary(tag: str) -> str:

@@ -157,6 +157,7 @@ def voice_params(voice: Voice, updated_at: int) -> dict[str, Any]:
         "support_locale": voice.support_locale,
         "support_interactive_avatar": voice.support_interactive_avatar,
         "preview_key": voice.preview_key,
+        "profile": voice.profile,
         "status": voice.status,
         "failure_message": voice.failure_message,
         "created_at": voice.created_at,
@@ -168,7 +169,7 @@ def voice_from_row(row: Sequence[Any]) -> Voice:
     """A voice from a row in the column order of the voice queries in queries.sql."""
     (voice_id, account_id, engine, engine_voice, name, language, gender, locale,
      support_pause, support_locale, support_interactive_avatar, preview_key,
-     status, failure_message, created_at) = row  # fmt: skip
+     status, failure_message, created_at, profile) = row  # fmt: skip
     return Voice(
         voice_id=voice_id,
         account_id=account_id,
@@ -185,6 +186,7 @@ def voice_from_row(row: Sequence[Any]) -> Voice:
         status=status,
         failure_message=failure_message,
         created_at=created_at,
+        profile=profile,
     )
 
 

@@ -66,29 +66,29 @@ DELETE FROM voices WHERE account_id IS NULL AND updated_at < :synced_at
 INSERT INTO voices
     (voice_id, account_id, engine, engine_voice, name, language, gender, locale,
      support_pause, support_locale, support_interactive_avatar, preview_key,
-     status, failure_message, created_at, updated_at)
+     status, failure_message, created_at, updated_at, profile)
 VALUES
     (:voice_id, :account_id, :engine, :engine_voice, :name, :language, :gender, :locale,
      :support_pause, :support_locale, :support_interactive_avatar, :preview_key,
-     :status, :failure_message, :created_at, :updated_at)
+     :status, :failure_message, :created_at, :updated_at, :profile)
 
 -- all_public_voices --
 SELECT voice_id, account_id, engine, engine_voice, name, language, gender, locale,
        support_pause, support_locale, support_interactive_avatar, preview_key,
-       status, failure_message, created_at
+       status, failure_message, created_at, profile
 FROM voices WHERE account_id IS NULL
 ORDER BY name, voice_id
 
 -- get_private_voice --
 SELECT voice_id, account_id, engine, engine_voice, name, language, gender, locale,
        support_pause, support_locale, support_interactive_avatar, preview_key,
-       status, failure_message, created_at
+       status, failure_message, created_at, profile
 FROM voices WHERE voice_id = :voice_id AND account_id = :account_id
 
 -- list_voices --
 SELECT voice_id, account_id, engine, engine_voice, name, language, gender, locale,
        support_pause, support_locale, support_interactive_avatar, preview_key,
-       status, failure_message, created_at
+       status, failure_message, created_at, profile
 FROM voices
 WHERE ((CAST(:account_id AS TEXT) IS NULL AND account_id IS NULL) OR account_id = :account_id)
   AND (CAST(:engine AS TEXT) IS NULL OR engine = :engine)
@@ -168,5 +168,5 @@ WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running'
 UPDATE voices SET
     engine = :engine, engine_voice = :engine_voice, name = :name, language = :language,
     gender = :gender, locale = :locale, preview_key = :preview_key, status = :status,
-    failure_message = :failure_message, updated_at = :updated_at
+    failure_message = :failure_message, updated_at = :updated_at, profile = :profile
 WHERE voice_id = :voice_id

@@ -67,6 +67,7 @@ voices = Table(
     Column("failure_message", Text),
     Column("created_at", BigInteger),
     Column("updated_at", BigInteger, nullable=False),
+    Column("profile", Text),
     CheckConstraint(
         "status IS NULL OR status IN ('processing', 'complete', 'failed')",
         name="ck_voices_status",
