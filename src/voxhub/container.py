@@ -22,6 +22,8 @@ from voxhub.services import (
     WorkerPool,
 )
 from voxhub.services.catalog import sync_catalog
+from voxhub.services.clones import CloneLimits, CloneService
+from voxhub.services.fetch import UrlFetcher
 from voxhub.services.files import load_or_create_secret
 from voxhub.services.keys import IssuedKey
 from voxhub.services.render import init_worker
@@ -51,6 +53,9 @@ def build_services(
     names = engine_names if engine_names is not None else (e.name for e in installed_engines())
     voices = VoiceService(store, names)
     files = FileService(storage, _file_secret(settings), settings.storage.file_url_ttl_seconds)
+    assets = AssetService(store, files)
+    fetcher = UrlFetcher(allowed_networks=settings.clone.allowed_networks)
+    limits = CloneLimits(settings.clone.voices_per_account, settings.clone.deadline_seconds)
     return Services(
         store=store,
         keys=KeyService(
@@ -64,10 +69,12 @@ def build_services(
         runner=runner,
         speech=SpeechService(voices, runner, files),
         previews=PreviewService(voices, runner, storage),
-        assets=AssetService(store, files),
+        assets=assets,
         idempotency=IdempotencyService(store),
+        clones=CloneService(store, storage, voices, assets, runner, fetcher, limits),
         render_previews=settings.speech.render_previews,
         public_url=settings.server.public_url,
+        process_clones=settings.clone.process_jobs,
     )
 
 

@@ -5,7 +5,8 @@ Services raise these; the API maps each class to an HTTP status in one place
 
     VoxhubError
     ├── InvalidParameter          a request field is malformed or out of range
-    │   └── DownloadFailed        a URL the request named could not be fetched
+    │   ├── DownloadFailed        a URL the request named could not be fetched
+    │   └── ResourceLimitExceeded the account has as many clones as it may
     ├── AuthenticationFailed      no key, or a key that is unknown or revoked
     ├── Forbidden                 the key may not do this
     │   └── InsufficientScope     a read-only key tried to write
@@ -31,6 +32,7 @@ __all__ = [
     "PayloadTooLarge",
     "RateLimited",
     "RequestInProgress",
+    "ResourceLimitExceeded",
     "ServiceUnavailable",
     "VoiceNotFound",
     "VoxhubError",
@@ -60,6 +62,12 @@ class DownloadFailed(InvalidParameter):
     """The file at the URL could not be downloaded."""
 
     code = "download_failed"
+
+
+class ResourceLimitExceeded(InvalidParameter):
+    """The account has reached a limit."""
+
+    code = "resource_limit_exceeded"
 
 
 class AuthenticationFailed(VoxhubError):

@@ -6,6 +6,7 @@ CLI may override any of them. Precedence: CLI flag > environment > default.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 __all__ = [
     "ENVIRONMENT",
     "AuthSettings",
+    "CloneSettings",
     "DatabaseSettings",
     "RateLimitSettings",
     "ServerSettings",
@@ -77,6 +79,30 @@ class SpeechSettings(_Group):
     render_previews: bool = True
 
 
+class CloneSettings(_Group):
+    # Cloned voices an account may have; past it, 400 resource_limit_exceeded.
+    voices_per_account: int = Field(default=100, ge=1)
+    # A clone still processing this long after it was accepted fails with a message.
+    deadline_seconds: int = Field(default=600, ge=30)
+    # Lease and run clone jobs in this process (every serving process does by default).
+    process_jobs: bool = True
+    # Networks (CIDR, comma-separated) that clone sample URLs may reach although not public,
+    # e.g. an internal media server. Empty: public addresses only.
+    fetch_allow_networks: str = ""
+
+    @field_validator("fetch_allow_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            ipaddress.ip_network(part, strict=False)
+        return value
+
+    @property
+    def allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        parts = filter(None, (p.strip() for p in self.fetch_allow_networks.split(",")))
+        return [ipaddress.ip_network(p, strict=False) for p in parts]
+
+
 class DatabaseSettings(_Group):
     # Empty means "SQLite file in the data directory" (the embedded default).
     url: str = ""
@@ -107,6 +133,7 @@ class Settings(_Group):
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     speech: SpeechSettings = SpeechSettings()
+    clone: CloneSettings = CloneSettings()
 
     @property
     def model_dir(self) -> Path:
@@ -142,6 +169,10 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_SPEECH_QUEUE": ("speech", "queue"),
     "VOXHUB_SPEECH_TIMEOUT_SECONDS": ("speech", "timeout_seconds"),
     "VOXHUB_RENDER_PREVIEWS": ("speech", "render_previews"),
+    "VOXHUB_CLONES_PER_ACCOUNT": ("clone", "voices_per_account"),
+    "VOXHUB_CLONE_DEADLINE_SECONDS": ("clone", "deadline_seconds"),
+    "VOXHUB_PROCESS_CLONES": ("clone", "process_jobs"),
+    "VOXHUB_FETCH_ALLOW_NETWORKS": ("clone", "fetch_allow_networks"),
 }
 _VARIABLE_OF = {target: name for name, target in ENVIRONMENT.items()}
 

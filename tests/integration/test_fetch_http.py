@@ -64,6 +64,7 @@ def port() -> Iterator[int]:
     thread.start()
     yield server.server_address[1]
     server.shutdown()
+    server.server_close()
 
 
 async def to_loopback(host: str, port: int) -> list[str]:

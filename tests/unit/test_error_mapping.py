@@ -17,6 +17,7 @@ from voxhub.errors import (
     PayloadTooLarge,
     RateLimited,
     RequestInProgress,
+    ResourceLimitExceeded,
     ServiceUnavailable,
     VoiceNotFound,
     VoxhubError,
@@ -27,6 +28,7 @@ from voxhub.errors import (
 CASES = [
     (InvalidParameter("Bad limit.", param="limit"), 400, "invalid_parameter", "limit"),
     (DownloadFailed("It answered 404.", param="audio.url"), 400, "download_failed", "audio.url"),
+    (ResourceLimitExceeded("Delete a clone."), 400, "resource_limit_exceeded", None),
     (AuthenticationFailed(), 401, "authentication_failed", None),
     (Forbidden(), 403, "forbidden", None),
     (InsufficientScope(), 403, "insufficient_api_key_scope", None),

@@ -15,8 +15,9 @@ from fastapi.openapi.utils import get_openapi
 import voxhub
 from voxhub.api.auth import SECURITY_SCHEMES
 from voxhub.api.errors import install_error_handlers
+from voxhub.api.limits import BodyLimitMiddleware
 from voxhub.api.middleware import RequestContextMiddleware
-from voxhub.api.routes import assets, files, health, speech, voices
+from voxhub.api.routes import assets, clones, files, health, speech, voices
 from voxhub.services import Services
 
 __all__ = [
@@ -52,6 +53,8 @@ def background_tasks(registry: Services) -> list[asyncio.Task[None]]:
     tasks = [asyncio.create_task(_purge_expired_speech(registry))]
     if registry.render_previews:
         tasks.append(asyncio.create_task(_render_previews(registry)))
+    if registry.process_clones:
+        tasks.append(asyncio.create_task(registry.clones.run_jobs()))
     return tasks
 
 
@@ -96,10 +99,13 @@ def create_app(open_services: ServicesFactory) -> FastAPI:
     )
     install_common(app)
     app.include_router(speech.router)
+    app.include_router(clones.router)
     # First the speech route (/v3/voices/speech is not a voice id), then Get Voice's fast
     # route: Starlette answers a method mismatch from the first route whose path matches.
+    clone_routes = app.router.routes.pop()
     speech_routes = app.router.routes.pop()
-    app.router.routes[0:0] = [speech_routes, voices.get_voice_fast_route]
+    app.router.routes[0:0] = [speech_routes, clone_routes, voices.get_voice_fast_route]
+    app.add_middleware(BodyLimitMiddleware, limits={clones.CLONE_PATH: clones.MAX_CLONE_BODY_BYTES})
     app.include_router(voices.router)
     app.include_router(assets.router)
     app.include_router(files.router)

@@ -83,10 +83,24 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     first = exc.errors()[0] if exc.errors() else {}
     location = [str(part) for part in first.get("loc", ())]
-    param = location[-1] if len(location) > 1 else None
+    param = _param_of(location)
     reason = str(first.get("msg", "is invalid"))
     message = f"Invalid value for {param}: {reason}." if param else f"Invalid request: {reason}."
     return error_response(400, "invalid_parameter", message, param)
+
+
+_UNION_TAGS = frozenset({"url", "asset_id", "base64"})  # the clone body's audio kinds
+
+
+def _param_of(location: list[str]) -> str | None:
+    """``["body", "audio", "url", "url"]`` -> ``audio.url``; ``["query", "limit"]`` -> ``limit``.
+
+    A discriminated union's tag (the second segment of ``audio``'s path) is left out.
+    """
+    parts = location[1:]
+    if len(parts) >= 3 and parts[1] in _UNION_TAGS:
+        del parts[1]
+    return ".".join(parts) or None
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

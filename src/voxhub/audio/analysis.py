@@ -23,7 +23,9 @@ __all__ = [
     "analyse",
     "check_sample",
     "decode_sample",
+    "median_pitch_hz",
     "normalise_loudness",
+    "resample",
 ]
 
 ANALYSIS_RATE = 16000
@@ -187,3 +189,26 @@ def normalise_loudness(samples: Samples, target_dbfs: float = -20.0) -> Samples:
     peak = float(np.abs(samples).max())
     gain = min(gain, 0.98 / peak)
     return (samples * gain).astype(np.float32)
+
+
+def resample(samples: Samples, rate: int, target: int) -> Samples:
+    """Mono float32 audio at another sample rate (FFmpeg's resampler)."""
+    if rate == target:
+        return samples
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=target)
+    frame = av.AudioFrame.from_ndarray(
+        np.ascontiguousarray(samples, dtype=np.float32)[None, :], format="flt", layout="mono"
+    )
+    frame.sample_rate = rate
+    out = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
+    out += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
+    return np.concatenate(out).astype(np.float32) if out else samples[:0]
+
+
+def median_pitch_hz(samples: Samples, rate: int = ANALYSIS_RATE) -> float:
+    """The speaker's median fundamental frequency over voiced frames (0 when none)."""
+    import pyworld
+
+    f0, _ = pyworld.dio(samples.astype(np.float64), rate, frame_period=10.0)
+    voiced = f0[f0 > 0]
+    return float(np.median(voiced)) if len(voiced) else 0.0

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from voxhub.errors import ServiceUnavailable
 from voxhub.services.assets import AssetService
+from voxhub.services.clones import CloneService
 from voxhub.services.files import FileService
 from voxhub.services.idempotency import IdempotencyService
 from voxhub.services.keys import KeyService
@@ -31,8 +32,10 @@ class Services:
     previews: PreviewService
     assets: AssetService
     idempotency: IdempotencyService
+    clones: CloneService
     render_previews: bool = False
     public_url: str = ""  # the base of file links; empty: each request's own scheme and host
+    process_clones: bool = False  # this process leases and runs clone jobs
 
     async def check_ready(self) -> None:
         """Raise ServiceUnavailable unless the database answers."""

@@ -25,7 +25,15 @@ from voxhub.engines import (
 )
 from voxhub.services.script import SENTENCE_PAUSE, Pause, Piece, Script
 
-__all__ = ["RenderJob", "RenderResult", "WordTiming", "init_worker", "render", "warm_up"]
+__all__ = [
+    "RenderJob",
+    "RenderResult",
+    "WordTiming",
+    "engine_named",
+    "init_worker",
+    "render",
+    "warm_up",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,11 @@ def init_worker(model_dir: str | None) -> None:
     global _model_dir
     _model_dir = Path(model_dir) if model_dir else None
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def engine_named(name: str) -> Engine:
+    """This worker process's engine of that name (created once, loaded on first use)."""
+    return _engine(name)
 
 
 def _engine(name: str, engines: Mapping[str, Engine] | None = None) -> Engine:

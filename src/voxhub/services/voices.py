@@ -34,6 +34,9 @@ class VoiceService:
     def public_voices(self) -> list[Voice]:
         return list(self._public.values())
 
+    def is_public(self, voice_id: str) -> bool:
+        return voice_id in self._public
+
     def set_preview(self, voice_id: str, key: str) -> None:
         """A public voice's preview file exists in storage under ``key``."""
         self._public[voice_id] = replace(self._public[voice_id], preview_key=key)

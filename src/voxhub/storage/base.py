@@ -45,6 +45,10 @@ class Storage(abc.ABC):
         """Remove ``key``; no error when it is already gone."""
 
     @abc.abstractmethod
+    def delete_folder(self, prefix: str) -> None:
+        """Remove every file under the folder ``prefix``."""
+
+    @abc.abstractmethod
     def delete_older_than(self, prefix: str, cutoff: float) -> int:
         """Remove files under the folder ``prefix`` written before ``cutoff`` (unix seconds)."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -41,6 +42,10 @@ class LocalStorage(Storage):
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def delete_folder(self, prefix: str) -> None:
+        folder = self.root / checked(f"{prefix}/x.xx").rsplit("/", 1)[0]
+        shutil.rmtree(folder, ignore_errors=True)
 
     def delete_older_than(self, prefix: str, cutoff: float) -> int:
         folder = self.root / checked(f"{prefix}/x.xx").rsplit("/", 1)[0]

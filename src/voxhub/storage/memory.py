@@ -26,6 +26,10 @@ class MemoryStorage(Storage):
     def delete(self, key: str) -> None:
         self.files.pop(checked(key), None)
 
+    def delete_folder(self, prefix: str) -> None:
+        for key in [k for k in self.files if k.startswith(checked(f"{prefix}/x.xx")[:-4])]:
+            del self.files[key]
+
     def delete_older_than(self, prefix: str, cutoff: float) -> int:
         old = [k for k, (_, at) in self.files.items() if k.startswith(prefix + "/") and at < cutoff]
         for key in old:

@@ -125,6 +125,13 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def get_job(self, job_id: str) -> Job | None: ...
 
+    @abc.abstractmethod
+    async def count_private_voices(self, account_id: str) -> int: ...
+
+    @abc.abstractmethod
+    async def delete_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
+        """Remove the account's clone and its jobs in one transaction; return what was removed."""
+
 
 def job_from_row(row: Sequence[Any]) -> Job:
     return Job(*row)

@@ -151,6 +151,16 @@ class MemoryStore(Store):
     async def get_job(self, job_id: str) -> Job | None:
         return self.jobs.get(job_id)
 
+    async def count_private_voices(self, account_id: str) -> int:
+        return sum(1 for v in self.voices.values() if v.account_id == account_id)
+
+    async def delete_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
+        voice = await self.get_private_voice(voice_id, account_id)
+        if voice is not None:
+            del self.voices[voice_id]
+            self.jobs = {k: j for k, j in self.jobs.items() if j.voice_id != voice_id}
+        return voice
+
 
 def _ordered(voices: Iterable[Voice]) -> list[Voice]:
     return sorted(voices, key=lambda v: (v.name, v.voice_id))

@@ -261,3 +261,21 @@ class PostgresStore(Store):
     async def get_job(self, job_id: str) -> Job | None:
         rows = await self._fetch("get_job", {"job_id": job_id})
         return job_from_row(rows[0]) if rows else None
+
+    async def count_private_voices(self, account_id: str) -> int:
+        rows = await self._fetch("count_private_voices", {"account_id": account_id})
+        return int(rows[0][0])
+
+    async def delete_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
+        params = {"voice_id": voice_id, "account_id": account_id}
+
+        async def work(conn: psycopg.AsyncConnection[Any]) -> Voice | None:
+            async with conn.transaction():
+                row = await (await conn.execute(_SQL["get_private_voice"], params)).fetchone()
+                if row is None:
+                    return None
+                await conn.execute(_SQL["delete_jobs_of_voice"], params)
+                await conn.execute(_SQL["delete_private_voice"], params)
+                return voice_from_row(row)
+
+        return await self._write(work)

@@ -170,3 +170,12 @@ UPDATE voices SET
     gender = :gender, locale = :locale, preview_key = :preview_key, status = :status,
     failure_message = :failure_message, updated_at = :updated_at, profile = :profile
 WHERE voice_id = :voice_id
+
+-- count_private_voices --
+SELECT COUNT(*) FROM voices WHERE account_id = :account_id
+
+-- delete_jobs_of_voice --
+DELETE FROM jobs WHERE voice_id = :voice_id
+
+-- delete_private_voice --
+DELETE FROM voices WHERE voice_id = :voice_id AND account_id = :account_id

@@ -283,3 +283,19 @@ class SQLiteStore(Store):
     async def get_job(self, job_id: str) -> Job | None:
         rows = self._read("get_job", {"job_id": job_id})
         return job_from_row(rows[0]) if rows else None
+
+    async def count_private_voices(self, account_id: str) -> int:
+        return int(self._read("count_private_voices", {"account_id": account_id})[0][0])
+
+    async def delete_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
+        params = {"voice_id": voice_id, "account_id": account_id}
+
+        def work(conn: sqlite3.Connection) -> Voice | None:
+            row = conn.execute(QUERIES["get_private_voice"], params).fetchone()
+            if row is None:
+                return None
+            conn.execute(QUERIES["delete_jobs_of_voice"], params)
+            conn.execute(QUERIES["delete_private_voice"], params)
+            return voice_from_row(row)
+
+        return await self._write(work)

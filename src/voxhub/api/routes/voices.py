@@ -25,7 +25,7 @@ from voxhub.ids import VOICE_ID_PATTERN
 __all__ = ["answer_get_voice", "error_responses", "get_voice_fast_route", "router"]
 
 router = APIRouter(tags=["Voices"])
-SPEECH_SEGMENT = "speech"
+POST_ONLY = frozenset({"speech", "clone"})
 ALLOW_POST = {"Allow": "POST"}
 Caller = Annotated[Principal, Depends(authenticated)]
 
@@ -86,7 +86,7 @@ async def answer_get_voice(request: Request, voice_id: str) -> Response:
     # The hottest path. Authentication is called directly rather than through a FastAPI
     # dependency, and errors are answered here rather than raised through the framework's
     # exception middleware: each of those costs more than everything this handler does.
-    if voice_id == SPEECH_SEGMENT:  # /v3/voices/speech is Generate Speech, a POST
+    if voice_id in POST_ONLY:  # /v3/voices/speech and /v3/voices/clone are POSTs
         return error_response(405, "method_not_allowed", "Method not allowed.", None, ALLOW_POST)
     registry = services(request)
     try:

@@ -1,0 +1,199 @@
+"""Cloning over HTTP, end to end on the in-memory store with real audio work (run inline)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.audio_fixtures import PNG_HEADER, SENTENCES, resample, wav_bytes
+from tests.contract import hosted_validator, seed_response_validator
+from tests.unit.conftest import issue_key, unit_services
+from voxhub.api import create_app
+from voxhub.engines import EspeakEngine, PiperEngine
+from voxhub.ids import public_voice_id
+from voxhub.services import Services
+from voxhub.services.catalog import sync_catalog
+from voxhub.store import MemoryStore
+
+JOE = public_voice_id("piper", "en_US-joe-medium")
+
+
+@pytest.fixture(scope="module")
+def reference_wav() -> bytes:
+    """About 25 s of another speaker (eSpeak NG's British voice) at 16 kHz."""
+    engine = EspeakEngine()
+    pieces = [engine.synthesize(s, "gmw/en-GB-x-rp", 1.0) for s in SENTENCES * 2]
+    audio = np.concatenate(
+        [np.concatenate([p.samples, np.zeros(4000, np.float32)]) for p in pieces]
+    )
+    return wav_bytes(resample(audio, pieces[0].sample_rate, 16000), 16000)
+
+
+@pytest.fixture
+def clone_services() -> Services:
+    store = MemoryStore()
+    asyncio.run(sync_catalog(store, [PiperEngine(), EspeakEngine()], synced_at=1))
+    return unit_services(store, ["piper", "espeak"], VOXHUB_CLONES_PER_ACCOUNT="3")
+
+
+@pytest.fixture
+def clone_client(clone_services: Services) -> Iterator[TestClient]:
+    @asynccontextmanager
+    async def opened() -> Any:
+        await clone_services.voices.load_catalog()
+        yield clone_services
+
+    with TestClient(create_app(opened), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def key(clone_services: Services) -> str:
+    return issue_key(clone_services, "cloner")
+
+
+def clone(client: TestClient, key: str, audio: dict[str, Any], **body: Any) -> Any:
+    payload = {"audio": audio, "voice_name": "My voice", **body}
+    return client.post("/v3/voices/clone", json=payload, headers={"x-api-key": key})
+
+
+def b64(data: bytes, media_type: str = "audio/wav") -> dict[str, str]:
+    return {"type": "base64", "media_type": media_type, "data": base64.b64encode(data).decode()}
+
+
+def get_voice(client: TestClient, key: str, voice_id: str) -> Any:
+    return client.get(f"/v3/voices/{voice_id}", headers={"x-api-key": key})
+
+
+def test_a_clone_is_accepted_at_once_then_completes_and_speaks(
+    clone_client: TestClient, clone_services: Services, key: str, reference_wav: bytes
+) -> None:
+    accepted = clone(clone_client, key, b64(reference_wav), language="en")
+    assert accepted.status_code == 200, accepted.text
+    hosted_validator("POST /v3/voices/clone").validate(accepted.json())
+    voice_id = accepted.json()["data"]["voice_clone_id"]
+    processing = get_voice(clone_client, key, voice_id).json()["data"]
+    assert processing["status"] == "processing"
+    assert processing["preview_audio_url"] is None
+
+    assert asyncio.run(clone_services.clones.process_next()) is True
+    response = get_voice(clone_client, key, voice_id)
+    seed_response_validator(200).validate(response.json())
+    done = response.json()["data"]
+    assert done["status"] == "complete", done
+    assert (done["name"], done["language"], done["gender"]) == ("My voice", "English", "male")
+    preview = urlsplit(done["preview_audio_url"])
+    assert clone_client.get(f"{preview.path}?{preview.query}").status_code == 200
+
+    listed = clone_client.get("/v3/voices?type=private", headers={"x-api-key": key}).json()
+    assert [(v["voice_id"], v["status"]) for v in listed["data"]] == [(voice_id, "complete")]
+    spoken = clone_client.post(
+        "/v3/voices/speech",
+        json={"text": "Hello from my cloned voice.", "voice_id": voice_id},
+        headers={"x-api-key": key},
+    )
+    assert spoken.status_code == 200, spoken.text
+    assert [w["word"] for w in spoken.json()["data"]["word_timestamps"]][:2] == ["Hello", "from"]
+
+
+def test_an_unusable_sample_fails_with_a_message(
+    clone_client: TestClient, clone_services: Services, key: str
+) -> None:
+    silence = wav_bytes(np.zeros(16000 * 8, np.float32), 16000)
+    voice_id = clone(clone_client, key, b64(silence)).json()["data"]["voice_clone_id"]
+    asyncio.run(clone_services.clones.process_next())
+    data = get_voice(clone_client, key, voice_id).json()["data"]
+    assert data["status"] == "failed"
+    assert "silent" in data["failure_message"]
+    spoken = clone_client.post(
+        "/v3/voices/speech", json={"text": "Hi.", "voice_id": voice_id}, headers={"x-api-key": key}
+    )
+    assert spoken.status_code == 400
+    assert spoken.json()["error"]["param"] == "voice_id"
+
+
+def test_a_sample_from_an_asset_and_isolation_of_assets(
+    clone_client: TestClient, clone_services: Services, key: str, reference_wav: bytes
+) -> None:
+    files = {"file": ("me.wav", reference_wav, "audio/wav")}
+    asset = clone_client.post("/v3/assets", files=files, headers={"x-api-key": key}).json()
+    asset_id = asset["data"]["asset_id"]
+    assert clone(clone_client, key, {"type": "asset_id", "asset_id": asset_id}).status_code == 200
+    stranger = issue_key(clone_services, "stranger")
+    theirs = clone(clone_client, stranger, {"type": "asset_id", "asset_id": asset_id})
+    assert theirs.status_code == 400
+    assert theirs.json()["error"]["param"] == "audio.asset_id"
+
+
+PNG_B64 = base64.b64encode(PNG_HEADER).decode()
+BAD = [
+    ({"audio": None}, "audio"),
+    ({"audio": {"type": "ftp", "url": "x"}}, "audio"),
+    ({"audio": {"type": "url"}}, "audio.url"),
+    ({"audio": {"type": "asset_id", "asset_id": "a", "extra": 1}}, "audio.extra"),
+    ({"audio": {"type": "base64", "media_type": "audio/wav", "data": "@@nope@@"}}, "audio.data"),
+    ({"audio": {"type": "base64", "media_type": "audio/wav", "data": PNG_B64}}, "audio"),
+    ({"audio": {"type": "url", "url": "http://127.0.0.1/a.wav"}}, "audio.url"),
+    ({"audio": {"type": "url", "url": "file:///etc/passwd"}}, "audio.url"),
+    ({"voice_name": ""}, "voice_name"),
+    ({"voice_name": "x" * 101}, "voice_name"),
+    ({"language": "tlh"}, "language"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "param"), BAD, ids=[p for _, p in BAD])
+def test_bad_bodies_are_400_and_create_nothing(
+    clone_client: TestClient, clone_services: Services, key: str, change: dict[str, Any], param: str
+) -> None:
+    body = {"audio": b64(b"RIFF"), "voice_name": "v", **change}
+    response = clone_client.post("/v3/voices/clone", json=body, headers={"x-api-key": key})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == param
+    assert clone_services.store.voices == {} or all(  # type: ignore[attr-defined]
+        v.account_id is None
+        for v in clone_services.store.voices.values()  # type: ignore[attr-defined]
+    )
+
+
+def test_the_clone_limit_is_400_until_one_is_deleted(
+    clone_client: TestClient, key: str, reference_wav: bytes
+) -> None:
+    ids = [
+        clone(clone_client, key, b64(reference_wav)).json()["data"]["voice_clone_id"]
+        for _ in range(3)
+    ]
+    over = clone(clone_client, key, b64(reference_wav))
+    assert over.status_code == 400
+    assert over.json()["error"]["code"] == "resource_limit_exceeded"
+    deleted = clone_client.delete(f"/v3/voices/{ids[0]}", headers={"x-api-key": key})
+    assert deleted.json() == {"data": {"voice_id": ids[0]}}
+    assert clone(clone_client, key, b64(reference_wav)).status_code == 200
+
+
+def test_delete_is_404_for_others_and_unknown_and_403_for_public_voices(
+    clone_client: TestClient, clone_services: Services, key: str, reference_wav: bytes
+) -> None:
+    voice_id = clone(clone_client, key, b64(reference_wav)).json()["data"]["voice_clone_id"]
+    stranger = issue_key(clone_services, "stranger")
+    assert (
+        clone_client.delete(f"/v3/voices/{voice_id}", headers={"x-api-key": stranger}).status_code
+        == 404
+    )
+    assert (
+        clone_client.delete(f"/v3/voices/{'0' * 32}", headers={"x-api-key": key}).status_code == 404
+    )
+    public = clone_client.delete(f"/v3/voices/{JOE}", headers={"x-api-key": key})
+    assert public.status_code == 403
+    assert (
+        clone_client.delete(f"/v3/voices/{voice_id}", headers={"x-api-key": key}).status_code == 200
+    )
+    assert get_voice(clone_client, key, voice_id).status_code == 404
+    assert asyncio.run(clone_services.clones.process_next()) is False  # its job went with it
