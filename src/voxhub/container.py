@@ -51,11 +51,15 @@ def build_services(
     engine_names: Iterable[str] | None = None,
 ) -> Services:
     names = engine_names if engine_names is not None else (e.name for e in installed_engines())
-    voices = VoiceService(store, names)
+    voices = VoiceService(store, names, clone_deadline_seconds=settings.clone.deadline_seconds)
     files = FileService(storage, _file_secret(settings), settings.storage.file_url_ttl_seconds)
     assets = AssetService(store, files)
     fetcher = UrlFetcher(allowed_networks=settings.clone.allowed_networks)
-    limits = CloneLimits(settings.clone.voices_per_account, settings.clone.deadline_seconds)
+    limits = CloneLimits(
+        settings.clone.voices_per_account,
+        settings.clone.deadline_seconds,
+        settings.clone.lease_seconds,
+    )
     return Services(
         store=store,
         keys=KeyService(

@@ -84,6 +84,8 @@ class CloneSettings(_Group):
     voices_per_account: int = Field(default=100, ge=1)
     # A clone still processing this long after it was accepted fails with a message.
     deadline_seconds: int = Field(default=600, ge=30)
+    # A clone job whose process died is taken again after this long (workers renew it).
+    lease_seconds: float = Field(default=60.0, ge=1.0)
     # Lease and run clone jobs in this process (every serving process does by default).
     process_jobs: bool = True
     # Networks (CIDR, comma-separated) that clone sample URLs may reach although not public,
@@ -172,6 +174,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_CLONES_PER_ACCOUNT": ("clone", "voices_per_account"),
     "VOXHUB_CLONE_DEADLINE_SECONDS": ("clone", "deadline_seconds"),
     "VOXHUB_PROCESS_CLONES": ("clone", "process_jobs"),
+    "VOXHUB_CLONE_LEASE_SECONDS": ("clone", "lease_seconds"),
     "VOXHUB_FETCH_ALLOW_NETWORKS": ("clone", "fetch_allow_networks"),
 }
 _VARIABLE_OF = {target: name for name, target in ENVIRONMENT.items()}

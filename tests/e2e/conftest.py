@@ -65,7 +65,9 @@ def _pump(stream: object, into: list[str]) -> None:
         into.append(line.rstrip("\n"))
 
 
-def start_server(*args: str, env: dict[str, str] | None = None) -> Served:
+def start_server(
+    *args: str, env: dict[str, str] | None = None, new_session: bool = False
+) -> Served:
     port = free_port()
     process = subprocess.Popen(
         [VOXHUB, "serve", "--port", str(port), *args],
@@ -73,6 +75,7 @@ def start_server(*args: str, env: dict[str, str] | None = None) -> Served:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "VOXHUB_AUTH_CACHE_SECONDS": "0", **(env or {})},
+        start_new_session=new_session,
     )
     served = Served(process, f"http://127.0.0.1:{port}")
     for stream, into in ((process.stdout, served.stdout), (process.stderr, served.stderr)):

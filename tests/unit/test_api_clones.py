@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -197,3 +198,18 @@ def test_delete_is_404_for_others_and_unknown_and_403_for_public_voices(
     )
     assert get_voice(clone_client, key, voice_id).status_code == 404
     assert asyncio.run(clone_services.clones.process_next()) is False  # its job went with it
+
+
+def test_a_clone_past_its_deadline_is_never_shown_processing(
+    clone_client: TestClient, clone_services: Services, key: str, reference_wav: bytes
+) -> None:
+    voice_id = clone(clone_client, key, b64(reference_wav)).json()["data"]["voice_clone_id"]
+    store = clone_services.store
+    stuck = store.voices[voice_id]  # type: ignore[attr-defined]
+    store.voices[voice_id] = dataclasses.replace(stuck, created_at=stuck.created_at - 601)  # type: ignore[attr-defined]
+    shown = get_voice(clone_client, key, voice_id).json()["data"]
+    assert shown["status"] == "failed"
+    assert "could not process" in shown["failure_message"]
+    assert asyncio.run(clone_services.clones.process_next()) is True
+    stored = store.voices[voice_id]  # type: ignore[attr-defined]
+    assert (stored.status, stored.failure_message) == ("failed", shown["failure_message"])

@@ -39,7 +39,7 @@ from voxhub.services.assets import AssetService
 from voxhub.services.cloning import BaseVoice, CloneJob, CloneOutcome, process_clone
 from voxhub.services.fetch import UrlFetcher
 from voxhub.services.previews import preview_text
-from voxhub.services.voices import VoiceService
+from voxhub.services.voices import OVERDUE_MESSAGE, VoiceService
 from voxhub.services.workers import JobRunner
 from voxhub.storage import Storage
 from voxhub.store import Store
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 MAX_SAMPLE_BYTES = 50 * 1024 * 1024
 MAX_ATTEMPTS = 3
-LEASE_MS = 60_000
 _NEURAL_FIRST = {"piper": 0, "kokoro": 0}
 _COULD_NOT_PROCESS = (
     "The service could not process this sample (it was tried {attempts} times). Please try "
@@ -62,6 +61,11 @@ _COULD_NOT_PROCESS = (
 class CloneLimits:
     voices_per_account: int = 100
     deadline_seconds: int = 600  # a clone still processing after this fails
+    lease_seconds: float = 60.0  # a job whose process died is taken again after this
+
+    @property
+    def lease_ms(self) -> int:
+        return int(self.lease_seconds * 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +194,7 @@ class CloneService:
     async def process_next(self) -> bool:
         """Lease one job and process it; False when none was ready."""
         now = int(time.time() * 1000)
-        job = await self._store.lease_job(self._owner, now, now + LEASE_MS)
+        job = await self._store.lease_job(self._owner, now, now + self._limits.lease_ms)
         if job is None:
             return False
         await self._process(job, self._owner)
@@ -202,7 +206,9 @@ class CloneService:
             return
         too_old = time.time() - (voice.created_at or 0) > self._limits.deadline_seconds
         if job.attempts > MAX_ATTEMPTS or too_old:
-            message = _COULD_NOT_PROCESS.format(attempts=job.attempts - 1)
+            message = (
+                OVERDUE_MESSAGE if too_old else _COULD_NOT_PROCESS.format(attempts=MAX_ATTEMPTS)
+            )
             await self._finish(job, owner, replace(voice, status="failed", failure_message=message))
             return
         try:
@@ -229,10 +235,10 @@ class CloneService:
         task = asyncio.ensure_future(work)
         try:
             while True:
-                done, _ = await asyncio.wait({task}, timeout=LEASE_MS / 3000)
+                done, _ = await asyncio.wait({task}, timeout=self._limits.lease_seconds / 3)
                 if done:
                     return task.result()
-                until = int(time.time() * 1000) + LEASE_MS
+                until = int(time.time() * 1000) + self._limits.lease_ms
                 if not await self._store.extend_job_lease(job.job_id, owner, until):
                     raise LeaseLost()
         finally:

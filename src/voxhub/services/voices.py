@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -11,15 +12,22 @@ from voxhub.ids import is_voice_id
 from voxhub.services.pagination import Cursor, decode_token, encode_token
 from voxhub.store import Store
 
-__all__ = ["STARFISH", "VoiceService"]
+__all__ = ["OVERDUE_MESSAGE", "STARFISH", "VoiceService"]
 
+OVERDUE_MESSAGE = (
+    "The service could not process this sample in time. Please try again later; if it keeps "
+    "failing, try another recording."
+)
 # The hosted API's speech engine; every voice our speech endpoint accepts answers to it.
 STARFISH = "starfish"
 
 
 class VoiceService:
-    def __init__(self, store: Store, engine_names: Iterable[str]) -> None:
+    def __init__(
+        self, store: Store, engine_names: Iterable[str], clone_deadline_seconds: int = 600
+    ) -> None:
         self._store = store
+        self._deadline = clone_deadline_seconds
         self._engine_names = frozenset(engine_names)
         self._public: dict[str, Voice] = {}
         self._languages: dict[str, str] = {}
@@ -55,7 +63,14 @@ class VoiceService:
             voice = await self._store.get_private_voice(voice_id, account_id)
         if voice is None:
             raise VoiceNotFound()
+        if voice.status == "processing" and self._overdue(voice):
+            return replace(voice, status="failed", failure_message=OVERDUE_MESSAGE)
         return voice
+
+    def _overdue(self, voice: Voice) -> bool:
+        """Past its deadline: its job fails it when next leased; readers see that already, so
+        a clone processing for longer than the deadline is never shown."""
+        return time.time() - (voice.created_at or 0) > self._deadline
 
     async def list_voices(
         self,
