@@ -65,6 +65,7 @@ def unit_services(store: MemoryStore, engine_names: list[str], **environ: str) -
             "VOXHUB_AUTH_CACHE_SECONDS": "0",
             "VOXHUB_FILE_SECRET": "unit-test-secret",
             "VOXHUB_RENDER_PREVIEWS": "false",
+            "VOXHUB_PROCESS_CLONES": "false",  # the tests run clone jobs one by one
             **environ,
         }
     )

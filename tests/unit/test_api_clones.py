@@ -213,3 +213,46 @@ def test_a_clone_past_its_deadline_is_never_shown_processing(
     assert asyncio.run(clone_services.clones.process_next()) is True
     stored = store.voices[voice_id]  # type: ignore[attr-defined]
     assert (stored.status, stored.failure_message) == ("failed", shown["failure_message"])
+
+
+def test_another_accounts_clone_and_asset_are_404_in_every_endpoint(
+    clone_client: TestClient, clone_services: Services, key: str, reference_wav: bytes
+) -> None:
+    voice_id = clone(clone_client, key, b64(reference_wav)).json()["data"]["voice_clone_id"]
+    asyncio.run(clone_services.clones.process_next())
+    files = {"file": ("me.wav", reference_wav, "audio/wav")}
+    asset_id = clone_client.post("/v3/assets", files=files, headers={"x-api-key": key}).json()[
+        "data"
+    ]["asset_id"]
+    stranger = {"x-api-key": issue_key(clone_services, "stranger")}
+    calls = {
+        "get voice": lambda: clone_client.get(f"/v3/voices/{voice_id}", headers=stranger),
+        "speech": lambda: clone_client.post(
+            "/v3/voices/speech", json={"text": "Hi.", "voice_id": voice_id}, headers=stranger
+        ),
+        "delete voice": lambda: clone_client.delete(f"/v3/voices/{voice_id}", headers=stranger),
+        "get asset": lambda: clone_client.get(f"/v3/assets/{asset_id}", headers=stranger),
+        "delete asset": lambda: clone_client.delete(f"/v3/assets/{asset_id}", headers=stranger),
+    }
+    for name, call in calls.items():
+        assert call().status_code == 404, name
+    listed = clone_client.get("/v3/voices?type=private", headers=stranger).json()
+    assert listed["data"] == []
+    # and the owner still has both
+    assert get_voice(clone_client, key, voice_id).json()["data"]["status"] == "complete"
+    assert clone_client.get(f"/v3/assets/{asset_id}", headers={"x-api-key": key}).status_code == 200
+
+
+def test_a_49_mb_sample_is_accepted_and_a_51_mb_one_refused(
+    clone_client: TestClient, clone_services: Services, key: str, reference_wav: bytes
+) -> None:
+    mb = 1024 * 1024
+    big = reference_wav + bytes(49 * mb - len(reference_wav))
+    accepted = clone(clone_client, key, b64(big))
+    assert accepted.status_code == 200
+    too_big = clone(clone_client, key, b64(reference_wav + bytes(51 * mb - len(reference_wav))))
+    assert too_big.status_code == 413
+    assert too_big.json()["error"]["code"] == "payload_too_large"
+    assert asyncio.run(clone_services.clones.process_next()) is True
+    voice_id = accepted.json()["data"]["voice_clone_id"]
+    assert get_voice(clone_client, key, voice_id).json()["data"]["status"] in ("complete", "failed")
