@@ -79,3 +79,13 @@ async def test_the_event_loop_runs_while_a_job_does(pool: WorkerPool) -> None:
     await pool.run(sleep_then_pid, 1.0)
     ticker.cancel()
     assert ticks - ticks_before > 10  # a blocked loop would not have ticked at all
+
+
+async def test_a_worker_killed_while_idle_does_not_break_the_pool(pool: WorkerPool) -> None:
+    import os
+    import signal
+
+    idle = await pool.run(pid)
+    os.kill(idle, signal.SIGKILL)
+    await asyncio.sleep(0.5)  # pebble notices, and gives up on its pool
+    assert await pool.run(pid) not in (idle, os.getpid())

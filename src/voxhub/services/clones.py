@@ -30,7 +30,6 @@ from voxhub.errors import (
     PayloadTooLarge,
     ResourceLimitExceeded,
     VoiceNotFound,
-    VoxhubError,
     WorkerFailed,
     WorkersBusy,
 )
@@ -185,8 +184,10 @@ class CloneService:
         while True:
             try:
                 worked = await self.process_next()
-            except VoxhubError:
-                log.exception("could not lease a clone job")
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the loop must outlive any one job; the job is retried
+                log.exception("a clone job stopped unexpectedly")
                 worked = False
             if not worked:
                 await asyncio.sleep(idle_seconds)
@@ -213,11 +214,12 @@ class CloneService:
             return
         try:
             outcome = await self._with_lease(job, owner, self._outcome(job, voice))
-        except (WorkerFailed, WorkersBusy):
-            log.warning("clone job interrupted; it will be taken again", extra={"job": job.job_id})
-            await self._store.extend_job_lease(job.job_id, owner, 0)  # release it now
-            return
         except LeaseLost:
+            return
+        except Exception as exc:  # worker died, pool busy, or a bug: try again (attempts count)
+            if not isinstance(exc, (WorkerFailed, WorkersBusy)):
+                log.exception("a clone job failed unexpectedly", extra={"job": job.job_id})
+            await self._store.extend_job_lease(job.job_id, owner, 0)  # release it now
             return
         await self._finish(job, owner, await self._outcome_voice(voice, outcome))
 

@@ -15,6 +15,7 @@ import math
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
 import pebble
@@ -74,13 +75,32 @@ class WorkerPool:
         self._timeout = timeout_seconds
         self._in_flight = 0
         self._typical_seconds = 1.0
+        self._initializer = initializer
+        self._initargs = initargs
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> pebble.ProcessPool:
         # spawn: a fork of a process running an event loop and threads is not safe.
-        self._pool = pebble.ProcessPool(
-            max_workers=workers,
-            initializer=initializer,
-            initargs=initargs,
+        return pebble.ProcessPool(
+            max_workers=self.workers,
+            initializer=self._initializer,
+            initargs=self._initargs,
             context=multiprocessing.get_context("spawn"),
         )
+
+    def _replace_pool(self) -> None:
+        """pebble gives up on the whole pool when a worker dies while idle ("All workers
+        expired"); start a new one rather than refusing every job from then on."""
+        log.error("the worker pool broke (a worker died while idle); starting a new one")
+        broken, self._pool = self._pool, self._new_pool()
+        broken.stop()  # type: ignore[no-untyped-call]
+
+    def _schedule(self, function: Callable[..., T], args: tuple[Any, ...]) -> Any:
+        try:
+            return self._pool.schedule(function, args, timeout=self._timeout)
+        except RuntimeError:  # "Unexpected error within the Pool": it is broken
+            self._replace_pool()
+            return self._pool.schedule(function, args, timeout=self._timeout)
 
     @property
     def in_flight(self) -> int:
@@ -95,10 +115,13 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
-            future = self._pool.schedule(function, args, timeout=self._timeout)
+            future = self._schedule(function, args)
             result: T = await asyncio.wrap_future(future)
         except ProcessExpired as exc:
             log.error("worker process died during a job", extra={"exit_code": exc.exitcode})
+            raise WorkerFailed() from exc
+        except BrokenProcessPool as exc:
+            self._replace_pool()
             raise WorkerFailed() from exc
         except FutureTimeout as exc:
             log.error("worker job overran its time limit; worker replaced")
