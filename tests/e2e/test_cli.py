@@ -76,8 +76,8 @@ def test_logs_are_json_lines_with_request_ids_and_never_the_key(
     assert not any(secret in line for line in served.stderr)
 
 
-def test_serve_on_postgresql(serve: Serve, postgres_database: str) -> None:
-    served = serve("--database-url", postgres_database)
+def test_serve_on_postgresql(serve: Serve, postgres_database: str, tmp_path: Path) -> None:
+    served = serve("--database-url", postgres_database, "--data-dir", str(tmp_path))
     key = run_cli("keys", "create", "--account", "pg", "--database-url", postgres_database)
     assert key.returncode == 0, key.stderr
     plain = key.stdout.strip().splitlines()[-1]

@@ -120,8 +120,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 
 @pytest.fixture(scope="module")
-def live_postgres_server() -> Iterator[LiveServer]:
+def live_postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """voxhub on its own PostgreSQL database (the scale-out store), served over real HTTP."""
+    data_dir = tmp_path_factory.mktemp("voxhub-pg-data")  # files, never the checkout
     with fresh_postgres_database() as url:
-        settings = load_settings(environ={"VOXHUB_DATABASE_URL": url, **LIVE_ENVIRONMENT})
+        environ = {"VOXHUB_DATABASE_URL": url, "VOXHUB_DATA_DIR": str(data_dir)}
+        settings = load_settings(environ={**environ, **LIVE_ENVIRONMENT})
         yield from run_live_server(settings)
