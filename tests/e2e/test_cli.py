@@ -78,7 +78,10 @@ def test_logs_are_json_lines_with_request_ids_and_never_the_key(
 
 def test_serve_on_postgresql(serve: Serve, postgres_database: str, tmp_path: Path) -> None:
     served = serve("--database-url", postgres_database, "--data-dir", str(tmp_path))
-    key = run_cli("keys", "create", "--account", "pg", "--database-url", postgres_database)
+    key = run_cli(
+        "keys", "create", "--account", "pg", "--database-url", postgres_database,
+        "--data-dir", str(tmp_path),
+    )  # fmt: skip
     assert key.returncode == 0, key.stderr
     plain = key.stdout.strip().splitlines()[-1]
     listing = get(served, "/v3/voices?limit=5&engine=espeak", plain)
