@@ -20,26 +20,11 @@ import time
 from pathlib import Path
 
 import httpx2 as httpx
-import numpy as np
-from tests.audio_fixtures import SENTENCES, resample, wav_bytes
-
-from voxhub.engines import EspeakEngine
+from tests.audio_fixtures import SENTENCES, other_speaker
 
 VOXHUB = str(Path(sys.executable).parent / "voxhub")
 SPEAKERS = ["gmw/en-GB-x-rp", "gmw/en-US", "gmw/en-GB-scotland", "gmw/en-029", "gmw/en-GB-x-gbclan"]
 TEXT = " ".join(SENTENCES * 8)  # about 90 s of speech
-
-
-def sample(voice: str, seconds: float = 30.0) -> bytes:
-    engine = EspeakEngine()
-    pieces, total, index = [], 0.0, 0
-    while total < seconds:
-        piece = engine.synthesize(SENTENCES[index % len(SENTENCES)], voice, 1.0)
-        pieces += [piece.samples, np.zeros(4000, np.float32)]
-        total += piece.duration + 4000 / piece.sample_rate
-        index += 1
-    audio = resample(np.concatenate(pieces), 22050, 16000)[: int(seconds * 16000)]
-    return wav_bytes(audio, 16000)
 
 
 def main() -> None:
@@ -70,7 +55,7 @@ def main() -> None:
         rows = []
         try:
             for voice in SPEAKERS[: args.samples]:
-                data64 = base64.b64encode(sample(voice)).decode()
+                data64 = base64.b64encode(other_speaker(30.0, voice=voice)).decode()
                 body = {"audio": {"type": "base64", "media_type": "audio/wav", "data": data64},
                         "voice_name": voice}  # fmt: skip
                 started = time.perf_counter()

@@ -9,10 +9,15 @@ from functools import cache
 import av
 import numpy as np
 
+from voxhub.audio.analysis import resample
+
 __all__ = [
     "PNG_HEADER",
+    "SENTENCES",
+    "decoded_seconds",
     "encode_samples",
     "encoded",
+    "other_speaker",
     "resample",
     "speech",
     "tone",
@@ -48,20 +53,9 @@ def wav_bytes(samples: np.ndarray, rate: int = 22050) -> bytes:  # type: ignore[
 
 @cache
 def encoded(name: str, seconds: float = 1.0) -> bytes:
-    if name == "wav":
-        return wav_bytes(tone(seconds))
-    container_format, codec, rate = _FORMATS[name]
-    samples = tone(seconds, rate)
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format=container_format) as container:
-        stream = container.add_stream(codec, rate=rate, layout="mono")
-        frame = av.AudioFrame.from_ndarray(samples[None, :], format="flt", layout="mono")
-        frame.sample_rate = rate
-        for packet in stream.encode(frame):  # type: ignore[union-attr]
-            container.mux(packet)
-        for packet in stream.encode(None):  # type: ignore[union-attr]
-            container.mux(packet)
-    return buffer.getvalue()
+    """A tone of ``seconds`` in the format ``name`` (wav, mp3, flac, ogg, webm, m4a, aac)."""
+    rate = _FORMATS[name][2] if name in _FORMATS else 22050
+    return encode_samples(tone(seconds, rate), rate, name)
 
 
 SENTENCES = (
@@ -90,17 +84,6 @@ def speech(seconds: float, rate: int = 16000) -> np.ndarray:  # type: ignore[typ
     return resample(audio, piece.sample_rate, rate)
 
 
-def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:  # type: ignore[type-arg]
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=target)
-    frame = av.AudioFrame.from_ndarray(
-        samples[None, :].astype(np.float32), format="flt", layout="mono"
-    )
-    frame.sample_rate = rate
-    out = [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
-    out += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]
-    return np.concatenate(out).astype(np.float32)
-
-
 def encode_samples(samples: np.ndarray, rate: int, name: str) -> bytes:  # type: ignore[type-arg]
     if name == "wav":
         return wav_bytes(samples, rate)
@@ -124,3 +107,28 @@ def wav_claiming_4_gb(samples: np.ndarray, rate: int = 16000) -> bytes:  # type:
     data[4:8] = (0xFFFFFFFF - 8).to_bytes(4, "little")
     data[40:44] = (0xFFFFFFFF - 44).to_bytes(4, "little")
     return bytes(data)
+
+
+@cache
+def other_speaker(seconds: float = 25.0, rate: int = 16000, voice: str = "gmw/en-GB-x-rp") -> bytes:
+    """A WAV of a speaker other than any base voice (by default eSpeak NG's British English),
+    ``seconds`` long, sentences apart: the reference a clone is made from."""
+    from voxhub.engines import EspeakEngine
+
+    engine = EspeakEngine()
+    pieces: list[np.ndarray] = []  # type: ignore[type-arg]
+    total, index = 0.0, 0
+    while total < seconds:
+        piece = engine.synthesize(SENTENCES[index % len(SENTENCES)], voice, 1.0)
+        pieces += [piece.samples, np.zeros(4000, np.float32)]
+        total += piece.duration + 4000 / piece.sample_rate
+        index += 1
+    audio = resample(np.concatenate(pieces), piece.sample_rate, rate)[: round(seconds * rate)]
+    return wav_bytes(audio, rate)
+
+
+def decoded_seconds(audio: bytes) -> float:
+    """How long a file plays, counted from its decoded samples."""
+    with av.open(io.BytesIO(audio)) as container:
+        rate = container.streams.audio[0].rate
+        return sum(f.samples for f in container.decode(audio=0)) / float(rate)

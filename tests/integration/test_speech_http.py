@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from typing import Any
 
-import av
 import httpx2 as httpx
 
+from tests.audio_fixtures import decoded_seconds
 from tests.contract import hosted_speech_response_validator
 from tests.integration.conftest import LiveServer
 from voxhub.ids import public_voice_id
@@ -39,12 +38,6 @@ def speak(server: LiveServer, timeout: float = 120, **body: Any) -> httpx.Respon
     return httpx.post(
         f"{server.base_url}/v3/voices/speech", json=body, headers=headers, timeout=timeout
     )
-
-
-def decoded_seconds(audio: bytes) -> float:
-    with av.open(io.BytesIO(audio)) as container:
-        rate = container.streams.audio[0].rate
-        return sum(f.samples for f in container.decode(audio=0)) / float(rate)
 
 
 def test_piper_speech_conforms_and_plays(live_server: LiveServer) -> None:

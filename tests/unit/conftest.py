@@ -6,6 +6,8 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
@@ -96,3 +98,9 @@ def issue_key(services: Services, account: str = "acme", **options: object) -> s
 
 def account_of(services: Services, plain: str) -> str:
     return asyncio.run(services.keys.authenticate(plain)).account_id
+
+
+def follow(client: TestClient, url: str) -> Any:
+    """GET an absolute link the API answered (a signed file URL) through the test client."""
+    parts = urlsplit(url)
+    return client.get(f"{parts.path}?{parts.query}")

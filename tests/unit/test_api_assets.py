@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.audio_fixtures import PNG_HEADER, encoded
 from tests.contract import hosted_validator
-from tests.unit.conftest import issue_key
+from tests.unit.conftest import follow, issue_key
 from voxhub.services import Services
 from voxhub.services.assets import MAX_ASSET_BYTES
 
@@ -20,11 +19,6 @@ def upload(client: TestClient, key: str, data: bytes, name: str = "sample.wav", 
     files = {"file": (name, data, kw.pop("content_type", "audio/wav"))}
     headers = {"x-api-key": key, **kw.pop("headers", {})}
     return client.post("/v3/assets", files=files, headers=headers, **kw)
-
-
-def fetch(client: TestClient, url: str) -> Any:
-    parts = urlsplit(url)
-    return client.get(f"{parts.path}?{parts.query}")
 
 
 @pytest.fixture
@@ -40,7 +34,7 @@ def test_an_audio_upload_round_trips(client: TestClient, key: str, name: str) ->
     hosted_validator("POST /v3/assets").validate(response.json())
     uploaded = response.json()["data"]
     assert uploaded["size_bytes"] == len(data)
-    assert fetch(client, uploaded["url"]).content == data
+    assert follow(client, uploaded["url"]).content == data
 
     detail = client.get(f"/v3/assets/{uploaded['asset_id']}", headers={"x-api-key": key})
     assert detail.status_code == 200
@@ -111,7 +105,7 @@ def test_delete_removes_the_record_and_the_file(client: TestClient, key: str) ->
     hosted_validator("DELETE /v3/assets/{asset_id}").validate(deleted.json())
     assert deleted.json() == {"data": {"id": uploaded["asset_id"]}}
     assert client.get(f"/v3/assets/{uploaded['asset_id']}", headers=headers).status_code == 404
-    assert fetch(client, uploaded["url"]).status_code == 404
+    assert follow(client, uploaded["url"]).status_code == 404
     again = client.delete(f"/v3/assets/{uploaded['asset_id']}", headers=headers)
     assert again.status_code == 404
 

@@ -8,15 +8,14 @@ import dataclasses
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.audio_fixtures import PNG_HEADER, SENTENCES, resample, wav_bytes
+from tests.audio_fixtures import PNG_HEADER, other_speaker, wav_bytes
 from tests.contract import hosted_validator, seed_response_validator
-from tests.unit.conftest import issue_key, unit_services
+from tests.unit.conftest import follow, issue_key, unit_services
 from voxhub.api import create_app
 from voxhub.engines import EspeakEngine, PiperEngine
 from voxhub.ids import public_voice_id
@@ -29,13 +28,8 @@ JOE = public_voice_id("piper", "en_US-joe-medium")
 
 @pytest.fixture(scope="module")
 def reference_wav() -> bytes:
-    """About 25 s of another speaker (eSpeak NG's British voice) at 16 kHz."""
-    engine = EspeakEngine()
-    pieces = [engine.synthesize(s, "gmw/en-GB-x-rp", 1.0) for s in SENTENCES * 2]
-    audio = np.concatenate(
-        [np.concatenate([p.samples, np.zeros(4000, np.float32)]) for p in pieces]
-    )
-    return wav_bytes(resample(audio, pieces[0].sample_rate, 16000), 16000)
+    """About 25 s of another speaker at 16 kHz."""
+    return other_speaker(25.0)
 
 
 @pytest.fixture
@@ -91,8 +85,7 @@ def test_a_clone_is_accepted_at_once_then_completes_and_speaks(
     done = response.json()["data"]
     assert done["status"] == "complete", done
     assert (done["name"], done["language"], done["gender"]) == ("My voice", "English", "male")
-    preview = urlsplit(done["preview_audio_url"])
-    assert clone_client.get(f"{preview.path}?{preview.query}").status_code == 200
+    assert follow(clone_client, done["preview_audio_url"]).status_code == 200
 
     listed = clone_client.get("/v3/voices?type=private", headers={"x-api-key": key}).json()
     assert [(v["voice_id"], v["status"]) for v in listed["data"]] == [(voice_id, "complete")]

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
-import av
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.audio_fixtures import decoded_seconds
 from tests.conftest import private_voice
 from tests.contract import hosted_speech_request_validator, hosted_speech_response_validator
-from tests.unit.conftest import account_of, issue_key, unit_services
+from tests.unit.conftest import account_of, follow, issue_key, unit_services
 from voxhub.api import create_app
 from voxhub.engines import EspeakEngine, PiperEngine
 from voxhub.ids import public_voice_id
@@ -57,17 +55,6 @@ def speak(client: TestClient, key: str, **body: Any) -> Any:
     return client.post("/v3/voices/speech", json=body, headers={"x-api-key": key})
 
 
-def fetch(client: TestClient, url: str) -> Any:
-    parts = urlsplit(url)
-    return client.get(f"{parts.path}?{parts.query}")
-
-
-def decoded_seconds(audio: bytes) -> float:
-    with av.open(io.BytesIO(audio)) as container:
-        stream = container.streams.audio[0]
-        return sum(f.samples for f in container.decode(audio=0)) / float(stream.rate)
-
-
 @pytest.mark.parametrize("voice_id", [JOE, ESPEAK_EN], ids=["piper", "espeak"])
 def test_speech_is_a_playable_file_with_duration_and_word_timestamps(
     speech_client: TestClient, key: str, voice_id: str
@@ -80,7 +67,7 @@ def test_speech_is_a_playable_file_with_duration_and_word_timestamps(
     data = response.json()["data"]
     assert data["audio_url"].startswith("http://testserver/v3/files/speech/")
     assert len(data["request_id"]) == 32
-    audio = fetch(speech_client, data["audio_url"])
+    audio = follow(speech_client, data["audio_url"])
     assert audio.status_code == 200
     assert audio.headers["content-type"] == "audio/mpeg"
     assert decoded_seconds(audio.content) == pytest.approx(data["duration"], abs=0.06)
@@ -93,9 +80,9 @@ def test_speech_is_a_playable_file_with_duration_and_word_timestamps(
 
 def test_the_audio_link_needs_no_key_but_its_signature(speech_client: TestClient, key: str) -> None:
     url = speak(speech_client, key, text="Hi.", voice_id=ESPEAK_EN).json()["data"]["audio_url"]
-    assert fetch(speech_client, url).status_code == 200
+    assert follow(speech_client, url).status_code == 200
     tampered = url.replace("signature=", "signature=x")
-    response = fetch(speech_client, tampered)
+    response = follow(speech_client, tampered)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
 
@@ -127,7 +114,7 @@ def test_other_formats_on_request(
     body = {"text": "Hi there.", "voice_id": ESPEAK_EN, "output_format": fmt}
     data = speak(speech_client, key, **body).json()["data"]
     assert data["audio_url"].split("?")[0].endswith(f".{fmt}")
-    assert fetch(speech_client, data["audio_url"]).headers["content-type"] == media_type
+    assert follow(speech_client, data["audio_url"]).headers["content-type"] == media_type
 
 
 BAD_BODIES = [
@@ -229,7 +216,7 @@ def test_previews_are_rendered_once_and_shown_by_get_and_list(
     assert made == len(speech_services.voices.public_voices)
 
     detail = speech_client.get(f"/v3/voices/{JOE}", headers=headers).json()["data"]
-    preview = fetch(speech_client, detail["preview_audio_url"])
+    preview = follow(speech_client, detail["preview_audio_url"])
     assert preview.status_code == 200
     assert 2.0 < decoded_seconds(preview.content) < 10.0
     listed = speech_client.get("/v3/voices?engine=espeak&limit=100", headers=headers).json()
