@@ -105,7 +105,11 @@ def create_app(open_services: ServicesFactory) -> FastAPI:
     clone_routes = app.router.routes.pop()
     speech_routes = app.router.routes.pop()
     app.router.routes[0:0] = [speech_routes, clone_routes, voices.get_voice_fast_route]
-    app.add_middleware(BodyLimitMiddleware, limits={clones.CLONE_PATH: clones.MAX_CLONE_BODY_BYTES})
+    body_limits = {
+        clones.CLONE_PATH: clones.MAX_CLONE_BODY_BYTES,
+        assets.ASSETS_PATH: assets.MAX_UPLOAD_BODY_BYTES,
+    }
+    app.add_middleware(BodyLimitMiddleware, limits=body_limits)
     app.include_router(voices.router)
     app.include_router(assets.router)
     app.include_router(files.router)

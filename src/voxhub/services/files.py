@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from voxhub.audio.sniff import AUDIO_TYPES
 from voxhub.errors import NotFound
 from voxhub.storage import Storage, is_storage_key
 
@@ -25,15 +26,8 @@ __all__ = ["FileService", "StoredFile", "load_or_create_secret"]
 
 _HOUR = 3600
 _RECENT_LINKS = 4096
-MEDIA_TYPES = {
-    "mp3": "audio/mpeg",
-    "wav": "audio/wav",
-    "flac": "audio/flac",
-    "ogg": "audio/ogg",
-    "webm": "audio/webm",
-    "m4a": "audio/mp4",
-    "aac": "audio/aac",
-}
+# Every file voxhub stores is audio of a type the sniffer knows (speech: mp3, wav, flac).
+MEDIA_TYPES = {kind.extension: kind.media_type for kind in AUDIO_TYPES.values()}
 
 
 def load_or_create_secret(path: Path) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -26,13 +25,14 @@ from voxhub.domain import Asset, Principal
 from voxhub.errors import InvalidParameter, PayloadTooLarge
 from voxhub.services.assets import MAX_ASSET_BYTES
 
-__all__ = ["router"]
+__all__ = ["ASSETS_PATH", "MAX_UPLOAD_BODY_BYTES", "router"]
 
 router = APIRouter(tags=["Assets"])
 Caller = Annotated[Principal, Depends(authenticated)]
 Writer = Annotated[Principal, Depends(authenticated_writer)]
-# Room for the multipart boundaries and part headers around a file of the maximum size.
-_ENVELOPE_BYTES = 64 * 1024
+ASSETS_PATH = "/v3/assets"
+# A file of the maximum size, with room for the multipart boundaries and part headers.
+MAX_UPLOAD_BODY_BYTES = MAX_ASSET_BYTES + 64 * 1024
 _TOO_LARGE = f"Files are at most {MAX_ASSET_BYTES // (1024 * 1024)} MB."
 _UPLOAD_BODY = {
     "required": True,
@@ -55,28 +55,13 @@ _UPLOAD_BODY = {
 }
 
 
-async def _bounded(chunks: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
-    """The body, refused as soon as it grows past ``limit`` (not after it was all read)."""
-    seen = 0
-    async for chunk in chunks:
-        seen += len(chunk)
-        if seen > limit:
-            raise PayloadTooLarge(_TOO_LARGE, param="file")
-        yield chunk
-
-
 async def _read_upload(request: Request) -> tuple[str | None, bytes]:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise InvalidParameter(
             "Send the file as multipart/form-data in a field named file.", param="file"
         )
-    limit = MAX_ASSET_BYTES + _ENVELOPE_BYTES
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(_TOO_LARGE, param="file")
-    parser = MultiPartParser(
-        request.headers, _bounded(request.stream(), limit), max_files=1, max_fields=8
-    )
+    # The body is bounded while it is read by BodyLimitMiddleware (MAX_UPLOAD_BODY_BYTES).
+    parser = MultiPartParser(request.headers, request.stream(), max_files=1, max_fields=8)
     try:
         form = await parser.parse()
     except MultiPartException as exc:
@@ -112,7 +97,7 @@ def _json(body: Any) -> Response:
 
 
 @router.post(
-    "/v3/assets",
+    ASSETS_PATH,
     operation_id="uploadAsset",
     summary="Upload an asset",
     description="Upload an audio file (at most 32 MB) to clone a voice from; its type is "
@@ -135,7 +120,9 @@ def _json(body: Any) -> Response:
     },
 )
 async def upload_asset(request: Request, caller: Writer) -> Response:
-    return await idempotent(request, caller, "POST /v3/assets", lambda: _upload(request, caller))
+    return await idempotent(
+        request, caller, f"POST {ASSETS_PATH}", lambda: _upload(request, caller)
+    )
 
 
 async def _upload(request: Request, caller: Principal) -> Response:
