@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.audio_fixtures import SENTENCES, resample
-from voxhub.audio.conversion import convert, voice_statistics
+from voxhub.audio.conversion import bandwidth_hz, convert, low_pass, voice_statistics
 from voxhub.engines import EspeakEngine, PiperEngine, VoiceProfile
 from voxhub.services.render import RenderJob, render
 from voxhub.services.script import parse_input
@@ -83,3 +83,30 @@ def test_a_profile_with_the_world_transform_speaks_through_the_pipeline(
     decoded = np.frombuffer(cloned.audio[44:], dtype=np.int16).astype(np.float32) / 32768
     pitch = voice_statistics(decoded, rate)["f0_median_hz"]
     assert abs(np.log(pitch / target["f0_median_hz"])) < 0.2
+
+
+def _share_above(samples: np.ndarray, rate: int, hz: float) -> float:  # type: ignore[type-arg]
+    """The share of the energy above ``hz``."""
+    spectrum = np.abs(np.fft.rfft(samples)) ** 2
+    return float(spectrum[np.fft.rfftfreq(len(samples), 1 / rate) > hz].sum() / spectrum.sum())
+
+
+def test_the_band_of_a_telephone_recording_is_found_and_the_highs_are_left_alone(
+    base: tuple[np.ndarray, int],
+    reference: np.ndarray,  # type: ignore[type-arg]
+) -> None:
+    """A reference with nothing above 4 kHz says nothing about the highs: the conversion moves
+    the base voice only below the reference's band, so the clone is not muffled."""
+    samples, rate = base
+    telephone = low_pass(reference, rate, 3800)
+    assert 3500 <= bandwidth_hz(telephone, rate) <= 4000
+    assert bandwidth_hz(samples, rate) > 8000
+    band = bandwidth_hz(telephone, rate)
+    source = voice_statistics(low_pass(samples, rate, band), rate)
+    target = voice_statistics(telephone, rate)
+    parameters = {"source": source, "target": target, "band_hz": band}
+    banded = convert(samples, rate, parameters)
+    muffled = convert(samples, rate, {"source": voice_statistics(samples, rate), "target": target})
+    kept = _share_above(banded, rate, 5000) / _share_above(samples, rate, 5000)
+    assert 0.6 < kept < 1.6
+    assert _share_above(muffled, rate, 5000) < 0.3 * _share_above(samples, rate, 5000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import json
 from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from tests.audio_fixtures import PNG_HEADER, other_speaker, wav_bytes
 from tests.contract import hosted_validator, seed_response_validator
-from tests.unit.conftest import follow, issue_key, unit_services
+from tests.unit.conftest import account_of, follow, issue_key, unit_services
 from voxhub.api import create_app
 from voxhub.engines import EspeakEngine, PiperEngine
 from voxhub.ids import public_voice_id
@@ -86,6 +87,14 @@ def test_a_clone_is_accepted_at_once_then_completes_and_speaks(
     assert done["status"] == "complete", done
     assert (done["name"], done["language"], done["gender"]) == ("My voice", "English", "male")
     assert follow(clone_client, done["preview_audio_url"]).status_code == 200
+    owner = account_of(clone_services, key)
+    stored = asyncio.run(clone_services.store.get_private_voice(voice_id, owner))
+    assert stored is not None
+    assert stored.profile is not None
+    profile = json.loads(stored.profile)
+    assert profile["transform"] == "world"
+    assert len(profile["speaker_embedding"]) == 256  # the reference's, kept with the profile
+    assert profile["parameters"]["band_hz"] == 8000  # decoded at 16 kHz: nothing above 8 kHz
 
     listed = clone_client.get("/v3/voices?type=private", headers={"x-api-key": key}).json()
     assert [(v["voice_id"], v["status"]) for v in listed["data"]] == [(voice_id, "complete")]

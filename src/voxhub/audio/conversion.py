@@ -5,7 +5,11 @@ experiments in the team's audio notes: the speech is analysed into F0, spectral 
 aperiodicity; log-F0 is moved to the reference's mean and spread; the spectral envelope, coded
 as 40 coefficients, has each coefficient's mean moved to the reference's and its spread moved
 half-way (the ratio's square root), separately for voiced and unvoiced frames, keeping the
-level (coefficient 0); then the speech is resynthesized.
+level (coefficient 0). The change this makes to the envelope is applied to the speech's own
+(uncoded) envelope, and only below the reference's bandwidth: a sample recorded through a
+telephone, or decoded at 16 kHz, says nothing about the highs, so the base voice keeps its own
+there (its statistics are measured low-passed to the same band, so both sides compare like
+with like). Then the speech is resynthesized.
 
 ``voice_statistics`` measures a speaker (the reference at clone time, and the base voice once,
 on its own rendering of some text), both at the base voice's sample rate; ``convert`` applies
@@ -21,12 +25,13 @@ import numpy as np
 
 from voxhub.engines import Samples
 
-__all__ = ["CODED_DIMENSIONS", "convert", "voice_statistics"]
+__all__ = ["CODED_DIMENSIONS", "bandwidth_hz", "convert", "low_pass", "voice_statistics"]
 
 CODED_DIMENSIONS = 40
 FRAME_MS = 5.0
 SPREAD_POWER = 0.5
 _FLOOR = 1e-4
+_TAPER_HZ = 500.0
 
 
 def _analyse(samples: Samples, rate: int) -> tuple[Any, Any, Any]:
@@ -66,10 +71,47 @@ def voice_statistics(samples: Samples, rate: int) -> dict[str, Any]:
     return stats
 
 
+def bandwidth_hz(samples: Samples, rate: int) -> float:
+    """Where the recording's long-term spectrum falls 60 dB below its peak for good (the top
+    of its band: ~3.4-4 kHz through a telephone, up to half the sample rate otherwise)."""
+    frame = 1024
+    count = len(samples) // frame
+    if count == 0:
+        return rate / 2
+    frames = np.asarray(samples[: count * frame], np.float64).reshape(count, frame)
+    power = np.mean(np.abs(np.fft.rfft(frames * np.hanning(frame), axis=1)) ** 2, axis=0)
+    level = 10 * np.log10(power + 1e-20)
+    above = np.nonzero(level > level.max() - 60)[0]
+    return float(min(rate / 2, (above[-1] + 1) * rate / frame))
+
+
+def low_pass(samples: Samples, rate: int, cutoff_hz: float) -> Samples:
+    """The samples with nothing above ``cutoff_hz`` (a brick wall in the frequency domain)."""
+    if cutoff_hz >= rate / 2:
+        return samples
+    spectrum = np.fft.rfft(np.asarray(samples, np.float64))
+    spectrum[np.fft.rfftfreq(len(samples), 1 / rate) > cutoff_hz] = 0
+    return np.fft.irfft(spectrum, len(samples)).astype(np.float32)
+
+
+def _band_weights(rate: int, fft_size: int, band_hz: float) -> Any:
+    """1 below the band's top, falling to 0 over 500 Hz (a raised cosine)."""
+    freqs = np.linspace(0, rate / 2, fft_size // 2 + 1)
+    ramp = np.clip((freqs - (band_hz - _TAPER_HZ)) / _TAPER_HZ, 0, 1)
+    return 0.5 * (1 + np.cos(np.pi * ramp))
+
+
 def _speech_frames(coded: Any) -> Any:
     """Frames within 40 dB of the loudest (coefficient 0 follows the level)."""
     level = coded[:, 0]
     return level > np.max(level) - 40 / 20 * np.log(10)
+
+
+def _decoded(coded: Any, rate: int, fft_size: int) -> Any:
+    import pyworld
+
+    decoded = pyworld.decode_spectral_envelope(np.ascontiguousarray(coded), rate, fft_size)
+    return np.maximum(decoded, 1e-16)
 
 
 def convert(samples: Samples, rate: int, parameters: Mapping[str, Any]) -> Samples:
@@ -90,6 +132,7 @@ def convert(samples: Samples, rate: int, parameters: Mapping[str, Any]) -> Sampl
         (np.log(f0[voiced]) - source["log_f0_mean"]) * scale + target["log_f0_mean"]
     )
     coded = _coded(envelope, rate)
+    original = coded.copy()
     for name, frames in (("voiced", voiced), ("unvoiced", ~voiced)):
         if not frames.any():
             continue
@@ -100,7 +143,9 @@ def convert(samples: Samples, rate: int, parameters: Mapping[str, Any]) -> Sampl
         moved[:, 0] = coded[frames][:, 0]  # keep the level
         coded[frames] = moved
     fft_size = pyworld.get_cheaptrick_fft_size(rate)
-    envelope = pyworld.decode_spectral_envelope(np.ascontiguousarray(coded), rate, fft_size)
+    change = np.log(_decoded(coded, rate, fft_size)) - np.log(_decoded(original, rate, fft_size))
+    weights = _band_weights(rate, fft_size, float(parameters.get("band_hz", rate / 2)))
+    envelope = envelope * np.exp(change * weights)
     out = pyworld.synthesize(f0, envelope, aperiodicity, rate, FRAME_MS)
     out = np.asarray(out, dtype=np.float32)[: len(samples)]
     if len(out) < len(samples):

@@ -35,7 +35,13 @@ from voxhub.errors import (
 )
 from voxhub.ids import is_voice_id, new_voice_id
 from voxhub.services.assets import AssetService
-from voxhub.services.cloning import BaseVoice, CloneJob, CloneOutcome, process_clone
+from voxhub.services.cloning import (
+    BaseVoice,
+    CloneJob,
+    CloneOutcome,
+    measure_text,
+    process_clone,
+)
 from voxhub.services.fetch import UrlFetcher
 from voxhub.services.previews import preview_text
 from voxhub.services.voices import OVERDUE_MESSAGE, VoiceService
@@ -147,7 +153,10 @@ class CloneService:
             or v.language.casefold() == language.casefold()
         ]  # fmt: skip
         voices.sort(key=lambda v: (_NEURAL_FIRST.get(v.engine, 1), v.name))
-        return tuple(BaseVoice(v.engine, v.engine_voice, v.gender, v.language) for v in voices)
+        text = measure_text(code)
+        return tuple(
+            BaseVoice(v.engine, v.engine_voice, v.gender, v.language, text) for v in voices
+        )
 
     async def _audio(self, account_id: str, request: CloneRequest) -> bytes:
         if request.source == "asset_id":

@@ -2,18 +2,26 @@
 
 1. decode the sample (first 3 minutes), judge it (speech found, silence, clipping, noise) —
    a refusal ends the clone as failed with a message for a person;
-2. normalise its loudness, estimate the speaker's pitch and from it the gender;
-3. choose the base voice among the candidates of the clone's language (same gender first,
-   then the closest pitch);
-4. measure the reference speaker and the base voice (the base once per worker, on a fixed
-   paragraph) and keep both as the parameters of the ``world`` conversion;
+2. normalise its loudness; estimate the speaker's pitch (hence the gender), bandwidth and
+   speaker embedding (``audio/speaker.py``);
+3. choose the base voice: among the voices of the best engine for the clone's language, the one
+   whose speaker embedding is closest to the sample's;
+4. measure the reference speaker and the base voice (the base low-passed to the reference's
+   band) and keep both as the parameters of the ``world`` conversion;
 5. render the preview in the cloned voice.
+
+A base voice is measured on its own rendering of a fixed text, once: the rendering and its
+embedding are kept in memory and, when the worker has a model directory, on disk under
+``voice-measurements/``, so a restart does not pay for it again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,20 +35,34 @@ from voxhub.audio.analysis import (
     normalise_loudness,
     resample,
 )
-from voxhub.audio.conversion import voice_statistics
+from voxhub.audio.conversion import bandwidth_hz, low_pass, voice_statistics
+from voxhub.audio.speaker import EMBEDDING_RATE, cosine, speaker_embedding
 from voxhub.engines import VoiceProfile
-from voxhub.services.render import RenderJob, engine_named, render
+from voxhub.services.render import RenderJob, engine_named, model_dir, render
 from voxhub.services.script import Piece, parse_input
 
-__all__ = ["BaseVoice", "CloneJob", "CloneOutcome", "process_clone"]
+__all__ = ["BaseVoice", "CloneJob", "CloneOutcome", "measure_text", "process_clone"]
 
 MALE_BELOW_HZ = 165.0
-_MEASURE_TEXT = (
-    "The old lighthouse keeper climbed the stairs every evening to light the lamp. Ships "
-    "passing in the night would see the beam, and they knew the rocks were near. In winter "
-    "the wind howled around the tower, but the light never failed."
-)
-_base_statistics: dict[tuple[str, str], dict[str, Any]] = {}
+_MEASURE_VERSION = 1
+_MEASURE_TEXTS = {
+    "en": (
+        "The old lighthouse keeper climbed the stairs every evening to light the lamp. Ships "
+        "passing in the night would see the beam, and they knew the rocks were near. In winter "
+        "the wind howled around the tower, but the light never failed."
+    ),
+    "ja": (
+        "古い灯台の守り人は、毎晩階段を上って明かりをつけました。夜に通る船はその光を見て、"
+        "岩が近いことを知りました。冬には塔のまわりで風が吠えましたが、光は一度も消えませんでした。"
+    ),
+}
+# Other languages (eSpeak NG voices): numbers are read in the voice's own language.
+_MEASURE_FALLBACK = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10. 11, 12, 13, 14, 15, 16, 17, 18, 19, 20."
+
+
+def measure_text(language_code: str) -> str:
+    """The text a base voice of that language is measured on."""
+    return _MEASURE_TEXTS.get(language_code, _MEASURE_FALLBACK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +71,7 @@ class BaseVoice:
     voice_key: str
     gender: str | None
     language: str
+    text: str = _MEASURE_TEXTS["en"]  # what it is measured on (its language's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,21 +90,80 @@ class CloneOutcome:
     preview: bytes | None = None
 
 
-def _base_voice_statistics(base: BaseVoice) -> dict[str, Any]:
-    key = (base.engine, base.voice_key)
-    if key not in _base_statistics:
-        engine = engine_named(base.engine)
-        pieces = parse_input(_MEASURE_TEXT, "text", pauses=False).parts
-        texts = [p.text for p in pieces if isinstance(p, Piece)]
-        spoken = [engine.synthesize(text, base.voice_key, 1.0) for text in texts]
-        samples = np.concatenate([s.samples for s in spoken])
-        _base_statistics[key] = voice_statistics(samples, spoken[0].sample_rate)
-    return _base_statistics[key]
+@dataclass(frozen=True, slots=True)
+class _Measured:
+    samples: Any  # the base voice's rendering of its text
+    rate: int
+    embedding: Any
 
 
-def choose_base(candidates: tuple[BaseVoice, ...], gender: str) -> BaseVoice:
-    """The first candidate of the speaker's gender (candidates come best engine first)."""
-    return next((c for c in candidates if c.gender == gender), candidates[0])
+_measured: dict[tuple[str, str, str], _Measured] = {}
+_statistics: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+
+
+def _cache_file(base: BaseVoice) -> Path | None:
+    folder = model_dir()
+    if folder is None:
+        return None
+    name = f"{base.engine}\n{base.voice_key}\n{base.text}\n{_MEASURE_VERSION}"
+    return folder / "voice-measurements" / f"{hashlib.sha256(name.encode()).hexdigest()}.npz"
+
+
+def _render_measurement(base: BaseVoice) -> _Measured:
+    engine = engine_named(base.engine)
+    parts = parse_input(base.text, "text", pauses=False).parts
+    texts = [part.text for part in parts if isinstance(part, Piece)]
+    spoken = [engine.synthesize(text, base.voice_key, 1.0) for text in texts]
+    samples = np.concatenate([s.samples for s in spoken]).astype(np.float32)
+    rate = spoken[0].sample_rate
+    embedding = speaker_embedding(resample(samples, rate, EMBEDDING_RATE))
+    return _Measured(samples, rate, embedding)
+
+
+def _measure(base: BaseVoice) -> _Measured:
+    """The base voice's rendering and embedding: from memory, disk, or rendered now."""
+    key = (base.engine, base.voice_key, base.text)
+    if key in _measured:
+        return _measured[key]
+    path = _cache_file(base)
+    if path is not None and path.exists():
+        with np.load(path) as stored:
+            measured = _Measured(stored["samples"], int(stored["rate"]), stored["embedding"])
+    else:
+        measured = _render_measurement(base)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.partial.npz")
+            np.savez(partial, samples=measured.samples, rate=measured.rate,
+                     embedding=measured.embedding)  # fmt: skip
+            partial.replace(path)
+    _measured[key] = measured
+    return measured
+
+
+def _base_statistics(base: BaseVoice, band_hz: int) -> dict[str, Any]:
+    """The base voice's statistics, its rendering low-passed to the reference's band."""
+    key = (base.engine, base.voice_key, base.text, band_hz)
+    if key not in _statistics:
+        measured = _measure(base)
+        samples = low_pass(measured.samples, measured.rate, band_hz)
+        _statistics[key] = voice_statistics(samples, measured.rate)
+    return _statistics[key]
+
+
+def choose_base(candidates: tuple[BaseVoice, ...], embedding: Any) -> tuple[BaseVoice, float]:
+    """Among the voices of the best engine for the language (candidates come best engine
+    first), the closest to the speaker: a neural voice, converted, stays intelligible where a
+    formant voice that happens to be closer would not."""
+    tier = [c for c in candidates if c.engine == candidates[0].engine]
+    scored = [(cosine(_measure(c).embedding, embedding), c) for c in tier]
+    similarity, base = max(scored, key=lambda scored: scored[0])
+    return base, similarity
+
+
+def _band(samples: Any) -> int:
+    """The reference's bandwidth, rounded down to 250 Hz (so measurements can be reused)."""
+    return int(bandwidth_hz(samples, EMBEDDING_RATE) // 250 * 250)
 
 
 def process_clone(job: CloneJob) -> CloneOutcome:
@@ -91,14 +173,19 @@ def process_clone(job: CloneJob) -> CloneOutcome:
     except SampleRejected as rejected:
         return CloneOutcome(failure=rejected.message)
     samples = normalise_loudness(samples)
-    pitch = median_pitch_hz(samples)
-    gender = "male" if pitch < MALE_BELOW_HZ else "female"
-    base = choose_base(job.candidates, gender)
-    source = _base_voice_statistics(base)
-    target = voice_statistics(resample(samples, 16000, source["rate"]), source["rate"])
-    parameters = {"source": source, "target": target}
+    gender = "male" if median_pitch_hz(samples) < MALE_BELOW_HZ else "female"
+    embedding = speaker_embedding(samples)
+    base, similarity = choose_base(job.candidates, embedding)
+    band = _band(samples)
+    source = _base_statistics(base, band)
+    target = voice_statistics(resample(samples, EMBEDDING_RATE, source["rate"]), source["rate"])
+    parameters = {"source": source, "target": target, "band_hz": band}
     profile = VoiceProfile(base.engine, base.voice_key, "world", parameters)
     script = parse_input(job.preview_text, "text", pauses=True)
     preview = render(RenderJob(script, profile))
-    stored = json.dumps({"transform": "world", "parameters": parameters})
+    stored = json.dumps({
+        "transform": "world", "parameters": parameters,
+        "speaker_embedding": [round(float(v), 5) for v in embedding],
+        "base_similarity": round(similarity, 4),
+    })  # fmt: skip
     return CloneOutcome(gender=gender, base=base, profile=stored, preview=preview.audio)

@@ -31,6 +31,7 @@ __all__ = [
     "WordTiming",
     "engine_named",
     "init_worker",
+    "model_dir",
     "render",
     "warm_up",
 ]
@@ -70,6 +71,11 @@ def init_worker(model_dir: str | None) -> None:
     global _model_dir
     _model_dir = Path(model_dir) if model_dir else None
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def model_dir() -> Path | None:
+    """Where this worker may keep files it derives from models (None: keep nothing)."""
+    return _model_dir
 
 
 def engine_named(name: str) -> Engine:

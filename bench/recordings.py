@@ -1,0 +1,127 @@
+"""Human voice recordings for the clone benchmark, from Debian packages whose licence allows it.
+
+Each speaker is a professional voice talent who recorded the prompts of the Asterisk telephone
+system; Debian ships them as packages. ``apt-get download`` fetches a package (the registry is
+the only network used), ``dpkg-deb -x`` unpacks it into a cache directory outside the checkout,
+and the prompts are decoded with PyAV at 16 kHz. A sample is a seeded shuffle of one half of a
+speaker's prompts joined with short gaps; the other half is kept apart as the held-out reference
+that similarity is scored against, so a clone is never judged on the very audio it was made from.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import subprocess
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+__all__ = ["RECORDINGS", "Recording", "held_out", "sample_wav"]
+
+RATE = 16000
+GAP_SECONDS = 0.35
+
+
+@dataclass(frozen=True)
+class Recording:
+    name: str
+    package: str
+    folder: str  # under usr/share/asterisk/sounds/
+    language: str
+    gender: str
+    licence: str
+    credit: str
+
+
+RECORDINGS = [
+    Recording("allison-en", "asterisk-core-sounds-en-g722", "en_US_f_Allison", "en", "female",
+              "CC-BY-SA-3.0", "Allison Smith (theivrvoice.com), asterisk-core-sounds 1.6.1"),
+    Recording("june-fr", "asterisk-core-sounds-fr-g722", "fr_CA_f_June", "fr", "female",
+              "CC-BY-SA-3.0", "June Wallack (junewallack.com), asterisk-core-sounds 1.6.1"),
+    Recording("carlo-it", "asterisk-core-sounds-it-g722", "it_IT_m_Carlo", "it", "male",
+              "CC-BY-3.0", "Carlo Flora (carloflora.com), asterisk-core-sounds 1.6.1"),
+    Recording("ivrvoice-ru", "asterisk-core-sounds-ru-g722", "ru_RU_f_IvrvoiceRU", "ru",
+              "female", "CC-BY-3.0", "Maxim Topal (ivrvoice.ru), asterisk-core-sounds 1.6.1"),
+    Recording("paola-it", "asterisk-prompt-it-menardi-wav", "it_IT_f_Menardi", "it", "female",
+              "CC-BY-SA-3.0", "Marco Menardi and Paola Dal Zot (voip.ammdomus.it)"),
+    Recording("armelle-fr", "asterisk-prompt-fr-armelle", "fr", "fr", "female",
+              "BSD-style (see the package's copyright file)",
+              "Armelle Desjardins, (C) 2006 Michel Gutierrez"),
+]  # fmt: skip
+
+
+def cache_dir() -> Path:
+    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return root / "voxhub-bench" / "recordings"
+
+
+def _unpacked(recording: Recording) -> Path:
+    target = cache_dir() / recording.package
+    if not target.exists():
+        downloads = cache_dir() / "debs"
+        downloads.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["apt-get", "download", recording.package], cwd=downloads, check=True,
+                       capture_output=True)  # fmt: skip
+        deb = next(downloads.glob(f"{recording.package}_*.deb"))
+        partial = target.with_suffix(".partial")
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(partial)], check=True)
+        partial.rename(target)
+    return target / "usr/share/asterisk/sounds" / recording.folder
+
+
+def _decode(path: Path) -> np.ndarray:  # type: ignore[type-arg]
+    fmt = "g722" if path.suffix == ".g722" else None
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+    chunks = []
+    with av.open(str(path), format=fmt) as container:
+        for frame in container.decode(audio=0):
+            chunks += [f.to_ndarray()[0] for f in resampler.resample(frame)]
+    chunks += [f.to_ndarray()[0] for f in resampler.resample(None)]
+    return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+
+
+def _prompts(recording: Recording, half: int) -> list[Path]:
+    files = sorted(p for p in _unpacked(recording).glob("*.*") if p.is_file())
+    random.Random(recording.name).shuffle(files)
+    return files[half::2]
+
+
+def _joined(recording: Recording, half: int, seconds: float) -> np.ndarray:  # type: ignore[type-arg]
+    gap = np.zeros(round(GAP_SECONDS * RATE), np.float32)
+    parts: list[np.ndarray] = []  # type: ignore[type-arg]
+    total = 0
+    for path in _prompts(recording, half):
+        audio = _decode(path)
+        if len(audio) < RATE // 2:
+            continue
+        parts += [audio, gap]
+        total += len(audio) + len(gap)
+        if total >= seconds * RATE:
+            break
+    return np.concatenate(parts)[: round(seconds * RATE)]
+
+
+def _wav(samples: np.ndarray) -> bytes:  # type: ignore[type-arg]
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(pcm.tobytes())
+    return out.getvalue()
+
+
+def sample_wav(recording: Recording, seconds: float = 30.0) -> bytes:
+    """The sample to clone from: a WAV of ``seconds`` of the speaker's prompts."""
+    return _wav(_joined(recording, 0, seconds))
+
+
+def held_out(recording: Recording, seconds: float = 30.0) -> np.ndarray:  # type: ignore[type-arg]
+    """Other prompts of the same speaker (16 kHz float), never part of the sample."""
+    return _joined(recording, 1, seconds)

