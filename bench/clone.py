@@ -1,90 +1,160 @@
-"""Cloning through the HTTP API: time from POST to complete, and speech in the clone.
+"""Cloning human voices through the HTTP API: time to complete, speaker similarity, WER, speed.
 
-A first version: the samples are synthetic speakers (eSpeak NG variants, about 30 s each) — the
-fallback the issue allows — because the set of human recordings from packages is not built yet,
-and no speaker-similarity or WER column is printed yet (see the README, "Cloning a voice").
+The samples are human recordings from Debian packages (``bench/recordings.py`` cites each). For
+every sample: POST a 30 s clone (``language: en``), poll Get Voice until it is complete, then
+speak an English text in the clone (none of it in the sample or in the text base voices are
+measured on). Similarity is the cosine of speaker embeddings (the d-vector model voxhub ships)
+between that speech and *held-out* recordings of the same speaker (prompts not in the sample);
+the same is measured for every public voice, each speaking a text in its own language. The
+baseline the clone must beat is the closest public voice that can speak the clone's text
+(English); the closest of any language is printed beside it. WER: Whisper tiny.en
+(``voxhub[bench]``).
 
-    python -m bench.clone [--samples 3]      # from the repository root (uses tests/audio_fixtures)
+    python -m bench.clone [--samples 6]      # from the repository root; needs apt-get (Debian)
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+import av
 import httpx2 as httpx
-from tests.audio_fixtures import SENTENCES, other_speaker
 
-VOXHUB = str(Path(sys.executable).parent / "voxhub")
-SPEAKERS = ["gmw/en-GB-x-rp", "gmw/en-US", "gmw/en-GB-scotland", "gmw/en-029", "gmw/en-GB-x-gbclan"]
-TEXT = " ".join(SENTENCES * 8)  # about 90 s of speech
+from bench.recordings import RECORDINGS, held_out, sample_wav
+from bench.speech import (
+    ENGLISH,
+    JAPANESE,
+    Recogniser,
+    Server,
+    decode_16k,
+    speak,
+    start_server,
+    word_error_rate,
+)
+from voxhub.audio.speaker import cosine, speaker_embedding
+
+TEXT = " ".join(ENGLISH)  # about 45 s of speech
+_OWN_LANGUAGE = {"English": TEXT, "Japanese": "".join(JAPANESE[:3])}
+_NUMBERS = ", ".join(str(n) for n in range(1, 31)) + "."
+
+
+def _get(server: Server, path: str) -> Any:
+    response = httpx.get(server.url + path, headers={"x-api-key": server.key}, timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+def public_voices(server: Server) -> list[dict[str, Any]]:
+    voices, token = [], ""
+    while True:
+        page = _get(server, f"/v3/voices?type=public&limit=100{token}")
+        voices += page["data"]
+        if not page["has_more"]:
+            return voices
+        token = f"&token={page['next_token']}"
+
+
+def public_embeddings(server: Server) -> list[tuple[str, str, Any]]:
+    """Every public voice speaking a text of its own language (numbers where we have none):
+    (name, language, embedding)."""
+    embedded = []
+    for voice in public_voices(server):
+        text = _OWN_LANGUAGE.get(voice["language"].split(" (")[0], _NUMBERS)
+        try:
+            _, _, audio = speak(server, voice["voice_id"], text)
+            embedding = speaker_embedding(decode_16k(audio))
+            embedded.append((voice["name"], voice["language"], embedding))
+        except (httpx.HTTPStatusError, av.FFmpegError) as exc:
+            print(f"skipped {voice['name']}: {exc}", file=sys.stderr)
+    return embedded
+
+
+def clone(server: Server, name: str, wav: bytes) -> tuple[str, str, float, float]:
+    """(voice id, final status, seconds until the POST was answered, seconds until done)."""
+    audio = {"type": "base64", "media_type": "audio/wav", "data": base64.b64encode(wav).decode()}
+    body = {"audio": audio, "voice_name": name, "language": "en"}
+    headers = {"x-api-key": server.key}
+    started = time.perf_counter()
+    answer = httpx.post(server.url + "/v3/voices/clone", json=body, headers=headers, timeout=60)
+    answer.raise_for_status()
+    accepted = time.perf_counter() - started
+    voice_id = answer.json()["data"]["voice_clone_id"]
+    while (status := _get(server, f"/v3/voices/{voice_id}")["data"]["status"]) == "processing":
+        time.sleep(0.05)
+    return voice_id, status, accepted, time.perf_counter() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=len(RECORDINGS))
     args = parser.parse_args()
+    recogniser = Recogniser()
+    rows = []
     with tempfile.TemporaryDirectory() as data:
-        env = {
-            **os.environ,
-            "VOXHUB_RENDER_PREVIEWS": "false",
-            "VOXHUB_RATE_LIMIT": "100000/minute",
-        }
-        server = subprocess.Popen(
-            [VOXHUB, "serve", "--data-dir", data, "--port", "18790"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-        )  # fmt: skip
-        assert server.stdout is not None
-        key = ""
-        while not key.startswith("vxk_"):
-            key = server.stdout.readline().decode().strip()
-        base, headers = "http://127.0.0.1:18790", {"x-api-key": key}
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        rows = []
+        server = start_server(Path(data), 18790)
         try:
-            for voice in SPEAKERS[: args.samples]:
-                data64 = base64.b64encode(other_speaker(30.0, voice=voice)).decode()
-                body = {"audio": {"type": "base64", "media_type": "audio/wav", "data": data64},
-                        "voice_name": voice}  # fmt: skip
-                started = time.perf_counter()
-                voice_id = httpx.post(base + "/v3/voices/clone", json=body, headers=headers,
-                                      timeout=60).json()["data"]["voice_clone_id"]  # fmt: skip
-                accepted = time.perf_counter() - started
-                while (status := httpx.get(f"{base}/v3/voices/{voice_id}", headers=headers)
-                       .json()["data"]["status"]) == "processing":  # fmt: skip
-                    time.sleep(0.1)
-                completed = time.perf_counter() - started
-                started = time.perf_counter()
-                speech = {"text": TEXT, "voice_id": voice_id}
-                url = base + "/v3/voices/speech"
-                spoken = httpx.post(url, headers=headers, timeout=600, json=speech).json()["data"]
-                rtf = (time.perf_counter() - started) / spoken["duration"]
-                rows.append((voice, status, accepted, completed, spoken["duration"], rtf))
-                print(rows[-1], file=sys.stderr, flush=True)
+            print("embedding every public voice…", file=sys.stderr, flush=True)
+            public = public_embeddings(server)
+            for recording in RECORDINGS[: args.samples]:
+                reference = speaker_embedding(held_out(recording))
+                wav = sample_wav(recording)
+                voice_id, status, accepted, completed = clone(server, recording.name, wav)
+                if status != "complete":
+                    rows.append((recording, status, accepted, completed, None))
+                    continue
+                spoken, elapsed, audio = speak(server, voice_id, TEXT)
+                english = [p for p in public if p[1].startswith("English")]
+                closest = max(english, key=lambda named: cosine(named[2], reference))
+                anywhere = max(public, key=lambda named: cosine(named[2], reference))
+                measured = {
+                    "ceiling": cosine(speaker_embedding(decode_16k(wav)), reference),
+                    "public": cosine(closest[2], reference),
+                    "public_name": closest[0],
+                    "any": cosine(anywhere[2], reference),
+                    "any_name": f"{anywhere[0]} ({anywhere[1]})",
+                    "clone": cosine(speaker_embedding(decode_16k(audio)), reference),
+                    "wer": word_error_rate(TEXT, recogniser.transcribe(audio)),
+                    "rtf": elapsed / spoken["duration"],
+                }
+                rows.append((recording, status, accepted, completed, measured))
+                print(recording.name, status, f"{completed:.1f}", measured, file=sys.stderr)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            server.stop()
+    print_table(rows)
+
+
+def print_table(rows: list[tuple[Any, str, float, float, dict[str, Any] | None]]) -> None:
     print(
-        "| sample (30 s, synthetic) | status | POST answered s | complete after s "
-        "| speech audio s | speech RTF in the clone |"
+        "| sample (30 s, human) | status | POST s | complete s | same speaker, other prompts "
+        "| closest English public voice | its similarity | clone similarity | gain | WER "
+        "| speech RTF | closest public voice, any language |"
     )
-    print("|---|---|---|---|---|---|")
-    for voice, status, accepted, completed, duration, rtf in rows:
-        cells = [voice, status, f"{accepted:.2f}", f"{completed:.1f}", f"{duration:.0f}"]
-        print("| " + " | ".join([*cells, f"{rtf:.3f}"]) + " |")
-    print(f"\nmedian time to complete: {statistics.median(r[3] for r in rows):.1f} s")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for recording, status, accepted, completed, m in rows:
+        cells = [recording.name, status, f"{accepted:.2f}", f"{completed:.1f}"]
+        if m is None:
+            cells += ["–"] * 8
+        else:
+            cells += [f"{m['ceiling']:.3f}", m["public_name"], f"{m['public']:.3f}",
+                      f"{m['clone']:.3f}", f"{m['clone'] - m['public']:+.3f}",
+                      f"{m['wer']:.1%}", f"{m['rtf']:.3f}",
+                      f"{m['any_name']} {m['any']:.3f}"]  # fmt: skip
+        print("| " + " | ".join(cells) + " |")
+    done = [(c, m) for _, _, _, c, m in rows if m is not None]
+    print(f"\nmedian time to complete: {statistics.median(c for c, _ in done):.1f} s")
+    gains = [m["clone"] - m["public"] for _, m in done]
+    print(f"mean similarity gain over the closest public voice: {statistics.mean(gains):+.3f}")
+    print(f"mean WER: {statistics.mean(m['wer'] for _, m in done):.1%}")
+    for recording in RECORDINGS:
+        print(f"- {recording.name}: {recording.credit}; Debian package {recording.package} "
+              f"({recording.licence})")  # fmt: skip
 
 
 if __name__ == "__main__":

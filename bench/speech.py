@@ -192,7 +192,9 @@ def speak(server: Server, voice_id: str, text: str) -> tuple[dict[str, Any], flo
     elapsed = time.perf_counter() - started
     response.raise_for_status()
     data: dict[str, Any] = response.json()["data"]
-    return data, elapsed, httpx.get(data["audio_url"], timeout=60).content
+    audio = httpx.get(data["audio_url"], timeout=60)
+    audio.raise_for_status()
+    return data, elapsed, audio.content
 
 
 def main() -> None:

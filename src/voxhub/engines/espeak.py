@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from voxhub.engines.base import Engine, EngineVoice, PieceAudio, Samples, SpokenSpan
 
-__all__ = ["EspeakEngine", "espeak_data_dir", "parse_language_file"]
+__all__ = ["EspeakEngine", "dictionary_of", "espeak_data_dir", "parse_language_file"]
 
 _REGION = re.compile(r"^[a-z]{2}$|^\d{3}$")
 
@@ -37,6 +37,14 @@ def bcp47(code: str) -> str:
         private = private or part.lower() == "x"
         out.append(part.upper() if not private and _REGION.match(part.lower()) else part)
     return "-".join(out)
+
+
+def dictionary_of(text: str) -> str:
+    """The pronunciation dictionary a language file names (by default its language's code)."""
+    fields = [line.split("//", 1)[0].split() for line in text.splitlines()]
+    named = [f[1] for f in fields if len(f) >= 2 and f[0] == "dictionary"]
+    codes = [f[1] for f in fields if len(f) >= 2 and f[0] == "language"]
+    return named[0] if named else (codes[0].split("-", 1)[0] if codes else "")
 
 
 def parse_language_file(key: str, text: str) -> EngineVoice | None:
@@ -84,12 +92,15 @@ class EspeakEngine(Engine):
         return PieceAudio(samples, rate_hz, _spans(words, len(samples), rate_hz))
 
     def voices(self) -> list[EngineVoice]:
-        lang_dir = (self._data_dir or espeak_data_dir()) / "lang"
+        """Every language voice whose pronunciation dictionary ships too (without it eSpeak NG
+        speaks nothing but silence)."""
+        data_dir = self._data_dir or espeak_data_dir()
         found = []
-        for path in sorted(p for p in lang_dir.rglob("*") if p.is_file()):
-            key = path.relative_to(lang_dir).as_posix()
-            voice = parse_language_file(key, path.read_text(encoding="utf-8", errors="replace"))
-            if voice is not None:
+        for path in sorted(p for p in (data_dir / "lang").rglob("*") if p.is_file()):
+            key = path.relative_to(data_dir / "lang").as_posix()
+            text = path.read_text(encoding="utf-8", errors="replace")
+            voice = parse_language_file(key, text)
+            if voice is not None and (data_dir / f"{dictionary_of(text)}_dict").is_file():
                 found.append(voice)
         return found
 

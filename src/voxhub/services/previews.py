@@ -13,7 +13,7 @@ import logging
 
 from voxhub.domain import Voice
 from voxhub.errors import WorkersBusy
-from voxhub.services.render import RenderJob, render
+from voxhub.services.render import NothingSpoken, RenderJob, render
 from voxhub.services.script import parse_input
 from voxhub.services.speech import profile_of
 from voxhub.services.voices import VoiceService
@@ -77,6 +77,8 @@ class PreviewService:
                 made += 1
             except asyncio.CancelledError:
                 raise
+            except NothingSpoken:  # it cannot read the preview text's digits: no preview
+                log.info("no sound for a preview", extra={"voice_id": voice.voice_id})
             except Exception:
                 log.exception("could not render a preview", extra={"voice_id": voice.voice_id})
         return made

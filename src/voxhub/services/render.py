@@ -26,6 +26,7 @@ from voxhub.engines import (
 from voxhub.services.script import SENTENCE_PAUSE, Pause, Piece, Script
 
 __all__ = [
+    "NothingSpoken",
     "RenderJob",
     "RenderResult",
     "WordTiming",
@@ -35,6 +36,10 @@ __all__ = [
     "render",
     "warm_up",
 ]
+
+
+class NothingSpoken(ValueError):
+    """The voice made no sound for any of the text (it cannot read its script or digits)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +141,7 @@ def render(job: RenderJob, engines: Mapping[str, Engine] | None = None) -> Rende
     timeline = _Timeline(engine.aligns)
     pending_pause = 0.0
     last_was_piece = False
+    spoken = 0
     for part in job.script.parts:
         if isinstance(part, Pause):
             pending_pause += part.seconds
@@ -144,6 +150,7 @@ def render(job: RenderJob, engines: Mapping[str, Engine] | None = None) -> Rende
         audio = engine.synthesize(part.text, job.profile.voice_key, job.speed)
         samples, cut = trim_silence(audio.samples, audio.sample_rate)
         samples = apply_transform(job.profile, samples, audio.sample_rate)
+        spoken += len(samples)
         if encoder is None:
             encoder = StreamingEncoder(audio_format, audio.sample_rate)
         gap = pending_pause + (SENTENCE_PAUSE / job.speed if last_was_piece else 0.0)
@@ -155,6 +162,8 @@ def render(job: RenderJob, engines: Mapping[str, Engine] | None = None) -> Rende
         encoder.add(fade_edges(samples, audio.sample_rate))
     if encoder is None:  # only pauses: the script parser does not let this through
         raise ValueError("nothing to speak")
+    if spoken == 0:
+        raise NothingSpoken()
     encoder.add(silence(pending_pause, encoder.sample_rate))
     duration = round(encoder.duration, 3)
     words = timeline.words

@@ -13,7 +13,7 @@ from voxhub.domain import Voice
 from voxhub.engines import VoiceProfile
 from voxhub.errors import InvalidParameter
 from voxhub.services.files import FileService
-from voxhub.services.render import RenderJob, WordTiming, render
+from voxhub.services.render import NothingSpoken, RenderJob, WordTiming, render
 from voxhub.services.script import parse_input
 from voxhub.services.voices import VoiceService
 from voxhub.services.workers import JobRunner
@@ -90,7 +90,15 @@ class SpeechService:
         check_language(voice, request.language, request.locale)
         script = parse_input(request.text, request.input_type, pauses=voice.support_pause)
         job = RenderJob(script, profile_of(voice), request.speed, request.output_format)
-        result = await self._pool.run(render, job)
+        try:
+            result = await self._pool.run(render, job)
+        except NothingSpoken as exc:
+            raise InvalidParameter(
+                f"Voice {voice.voice_id} made no sound for this text: it cannot read the "
+                "script or the digits it is written in. Write it out in words of the voice's "
+                "language.",
+                param="text",
+            ) from exc
         request_id = uuid.uuid4().hex
         day = time.strftime("%Y%m%d", time.gmtime())
         key = f"{SPEECH_FOLDER}/{day}/{request_id}.{request.output_format}"
