@@ -250,4 +250,4 @@ def test_previews_are_rendered_once_and_shown_by_get_and_list(
     )
     asyncio.run(restarted.voices.load_catalog())
     assert asyncio.run(restarted_previews.render_missing()) == 0
-    assert all(v.preview_key for v in restarted.voices.public_voices)
+    assert all(bool(v.preview_key) != (v.name in mute) for v in restarted.voices.public_voices)
