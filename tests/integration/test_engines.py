@@ -16,6 +16,7 @@ CASES = [
     ("piper", "en_US-joe-medium", "The quick brown fox jumps over the lazy dog."),
     ("kokoro", "jf_alpha", "今日はいい天気ですね。"),
     ("kokoro", "jm_kumo", "こんにちは、世界。"),
+    ("kokoro", "jf_gongitsune.en", "The quick brown fox jumps over the lazy dog."),
 ]
 
 
@@ -34,7 +35,10 @@ def test_each_engine_lists_its_voices(engines: dict[str, Engine]) -> None:
         assert key in {v.key for v in engines[engine].voices()}
     kokoro = engines["kokoro"].voices()
     assert {v.gender for v in kokoro} == {"female", "male"}
-    assert {v.language for v in kokoro} == {"Japanese"}
+    assert {v.language for v in kokoro} == {"Japanese", "English"}
+    assert {v.key for v in kokoro if v.language == "English"} == {
+        f"{v.key}.en" for v in kokoro if v.language == "Japanese"
+    }
 
 
 @pytest.mark.parametrize(("engine", "key", "text"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
@@ -71,6 +75,13 @@ def test_speed_changes_the_pace(
     slow = engines[engine].synthesize(text, key, 0.5).duration
     fast = engines[engine].synthesize(text, key, 2.0).duration
     assert fast < slow * 0.6
+
+
+def test_kokoro_reads_english_through_espeak_phonemes() -> None:
+    from voxhub.engines.kokoro import english_phonemes
+
+    assert english_phonemes("Hello there!") == "həlˈoʊ ðˈɛɹ!"
+    assert "ɹ" in english_phonemes("Red roses.")  # eSpeak's r, in Kokoro's symbol
 
 
 def test_piper_and_espeak_load_side_by_side_in_one_process(engines: dict[str, Engine]) -> None:

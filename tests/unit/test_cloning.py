@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 
-from voxhub.services import cloning
+from tests.unit.conftest import unit_services
+from voxhub.engines import EspeakEngine, KokoroEngine, PiperEngine
+from voxhub.services import Services, cloning
+from voxhub.services.catalog import sync_catalog
 from voxhub.services.cloning import BaseVoice, choose_base
+from voxhub.store import MemoryStore
 
-_EMBEDDINGS = {"alpha": [1.0, 0.0, 0.0], "kumo": [0.0, 1.0, 0.0], "formant": [0.6, 0.8, 0.0]}
+_EMBEDDINGS = {"alpha": [1.0, 0.0, 0.0], "kumo": [0.0, 1.0, 0.0], "joe": [0.0, 0.6, 0.8]}
 _CANDIDATES = (
-    BaseVoice("kokoro", "alpha", "female", "Japanese"),
-    BaseVoice("kokoro", "kumo", "male", "Japanese"),
-    BaseVoice("espeak", "formant", "male", "Japanese"),
+    BaseVoice("kokoro", "alpha", "female", "English"),
+    BaseVoice("kokoro", "kumo", "male", "English"),
+    BaseVoice("piper", "joe", "male", "English"),
 )
 
 
@@ -25,25 +31,44 @@ def measured(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    ("speaker", "expected"), [([0.9, 0.1, 0.0], "alpha"), ([0.2, 0.9, 0.1], "kumo")]
+    ("speaker", "expected"),
+    [([0.9, 0.1, 0.0], "alpha"), ([0.2, 0.9, 0.1], "kumo"), ([0.0, 0.5, 0.9], "joe")],
 )
-def test_the_closest_voice_of_the_best_engine_is_chosen(
-    speaker: list[float], expected: str
-) -> None:
+def test_the_closest_voice_is_chosen(speaker: list[float], expected: str) -> None:
     base, similarity = choose_base(_CANDIDATES, np.asarray(speaker))
     assert base.voice_key == expected
     assert similarity == pytest.approx(
-        max(float(np.dot(speaker, e) / np.linalg.norm(speaker)) for e in _EMBEDDINGS.values()
-            if e != _EMBEDDINGS["formant"])
-    )  # fmt: skip
+        max(float(np.dot(speaker, e) / np.linalg.norm(speaker)) for e in _EMBEDDINGS.values())
+    )
 
 
-def test_a_closer_voice_of_a_lesser_engine_is_not_chosen() -> None:
-    """The formant voice matches this speaker exactly, but a converted neural voice stays
-    intelligible: the best engine's voices are the only candidates."""
-    base, _ = choose_base(_CANDIDATES, np.asarray([0.6, 0.8, 0.0]))
-    assert base.engine == "kokoro"
-    assert base.voice_key == "kumo"
+@pytest.fixture(scope="module")
+def clone_services() -> Services:
+    store = MemoryStore()
+    engines = [PiperEngine(), KokoroEngine(), EspeakEngine()]
+    asyncio.run(sync_catalog(store, engines, synced_at=1))
+    services = unit_services(store, ["piper", "kokoro", "espeak"])
+    asyncio.run(services.voices.load_catalog())
+    return services
+
+
+def test_the_candidates_are_the_languages_neural_voices_where_there_are_any(
+    clone_services: Services,
+) -> None:
+    """A converted neural voice stays intelligible where a formant voice that happens to be
+    closer would not: eSpeak NG voices are candidates only where no neural voice speaks."""
+    english = clone_services.clones.candidates("en")
+    assert {c.engine for c in english} == {"piper", "kokoro"}
+    assert {c.voice_key for c in english if c.engine == "kokoro"} == {
+        "jf_alpha.en", "jf_gongitsune.en", "jf_nezumi.en", "jf_tebukuro.en", "jm_kumo.en"
+    }  # fmt: skip
+    assert {c.gender for c in english} == {"male", "female"}
+    japanese = clone_services.clones.candidates("ja")
+    assert {c.voice_key for c in japanese} == {
+        "jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"
+    }  # fmt: skip
+    assert {c.engine for c in clone_services.clones.candidates("fi")} == {"espeak"}
+    assert english[0].text != japanese[0].text
 
 
 def test_languages_have_their_own_measurement_text() -> None:

@@ -152,7 +152,10 @@ class CloneService:
             if (v.locale or "").split("-", 1)[0].casefold() == code
             or v.language.casefold() == language.casefold()
         ]  # fmt: skip
-        voices.sort(key=lambda v: (_NEURAL_FIRST.get(v.engine, 1), v.name))
+        best = min((_NEURAL_FIRST.get(v.engine, 1) for v in voices), default=1)
+        voices = sorted(
+            (v for v in voices if _NEURAL_FIRST.get(v.engine, 1) == best), key=lambda v: v.name
+        )
         text = measure_text(code)
         return tuple(
             BaseVoice(v.engine, v.engine_voice, v.gender, v.language, text) for v in voices

@@ -4,8 +4,9 @@
    a refusal ends the clone as failed with a message for a person;
 2. normalise its loudness; estimate the speaker's pitch (hence the gender), bandwidth and
    speaker embedding (``audio/speaker.py``);
-3. choose the base voice: among the voices of the best engine for the clone's language, the one
-   whose speaker embedding is closest to the sample's;
+3. choose the base voice: among the clone language's voices of the best kind (neural where
+   any speaks it: a converted neural voice stays intelligible where a formant voice that happens
+   to be closer would not), the one whose speaker embedding is closest to the sample's;
 4. measure the reference speaker and the base voice (the base low-passed to the reference's
    band) and keep both as the parameters of the ``world`` conversion;
 5. render the preview in the cloned voice.
@@ -77,7 +78,7 @@ class BaseVoice:
 @dataclass(frozen=True, slots=True)
 class CloneJob:
     audio: bytes
-    candidates: tuple[BaseVoice, ...]  # voices of the clone's language, best engines first
+    candidates: tuple[BaseVoice, ...]  # the language's voices of the best kind (neural first)
     preview_text: str
 
 
@@ -152,11 +153,8 @@ def _base_statistics(base: BaseVoice, band_hz: int) -> dict[str, Any]:
 
 
 def choose_base(candidates: tuple[BaseVoice, ...], embedding: Any) -> tuple[BaseVoice, float]:
-    """Among the voices of the best engine for the language (candidates come best engine
-    first), the closest to the speaker: a neural voice, converted, stays intelligible where a
-    formant voice that happens to be closer would not."""
-    tier = [c for c in candidates if c.engine == candidates[0].engine]
-    scored = [(cosine(_measure(c).embedding, embedding), c) for c in tier]
+    """The candidate closest to the speaker, and how close."""
+    scored = [(cosine(_measure(c).embedding, embedding), c) for c in candidates]
     similarity, base = max(scored, key=lambda scored: scored[0])
     return base, similarity
 
