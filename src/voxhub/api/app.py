@@ -55,7 +55,17 @@ def background_tasks(registry: Services) -> list[asyncio.Task[None]]:
         tasks.append(asyncio.create_task(_render_previews(registry)))
     if registry.process_clones:
         tasks.append(asyncio.create_task(registry.clones.run_jobs()))
+        tasks.append(asyncio.create_task(_measure_base_voices(registry)))
     return tasks
+
+
+async def _measure_base_voices(registry: Services) -> None:
+    try:
+        measured = await registry.clones.measure_base_voices()
+    except Exception:  # a clone measures what it needs itself; this only saves it the wait
+        log.exception("could not measure the base voices ahead of clones")
+        return
+    log.info("base voices measured for cloning", extra={"voices": measured})
 
 
 async def _render_previews(registry: Services) -> None:

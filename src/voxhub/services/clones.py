@@ -40,6 +40,7 @@ from voxhub.services.cloning import (
     CloneJob,
     CloneOutcome,
     measure_text,
+    measure_voices,
     process_clone,
 )
 from voxhub.services.fetch import UrlFetcher
@@ -190,6 +191,24 @@ class CloneService:
         await asyncio.to_thread(self._storage.delete_folder, f"clones/{voice_id}")
 
     # --- processing --------------------------------------------------------------------
+
+    async def measure_base_voices(self) -> int:
+        """Have the workers measure the neural base voices of every language now, so the first
+        clone of a language does not wait for it (kept on disk: later starts find them)."""
+        codes = {
+            (v.locale or "").split("-", 1)[0].casefold()
+            for v in self._voices.public_voices
+            if v.engine in _NEURAL_FIRST
+        }
+        measured = 0
+        for code in sorted(codes):
+            while True:
+                try:
+                    measured += await self._runner.run(measure_voices, self.candidates(code))
+                    break
+                except WorkersBusy as busy:  # clones and speech come first
+                    await asyncio.sleep(busy.retry_after)
+        return measured
 
     async def run_jobs(self, idle_seconds: float = 0.5) -> None:
         """Lease and process clone jobs until cancelled (one at a time per process)."""

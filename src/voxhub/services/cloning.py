@@ -42,7 +42,14 @@ from voxhub.engines import VoiceProfile
 from voxhub.services.render import RenderJob, engine_named, model_dir, render
 from voxhub.services.script import Piece, parse_input
 
-__all__ = ["BaseVoice", "CloneJob", "CloneOutcome", "measure_text", "process_clone"]
+__all__ = [
+    "BaseVoice",
+    "CloneJob",
+    "CloneOutcome",
+    "measure_text",
+    "measure_voices",
+    "process_clone",
+]
 
 MALE_BELOW_HZ = 165.0
 _MEASURE_VERSION = 1
@@ -140,6 +147,13 @@ def _measure(base: BaseVoice) -> _Measured:
             partial.replace(path)
     _measured[key] = measured
     return measured
+
+
+def measure_voices(candidates: tuple[BaseVoice, ...]) -> int:
+    """Measure base voices ahead of the first clone that needs them (a worker job)."""
+    for candidate in candidates:
+        _measure(candidate)
+    return len(candidates)
 
 
 def _base_statistics(base: BaseVoice, band_hz: int) -> dict[str, Any]:
