@@ -98,7 +98,7 @@ def main() -> None:
     recogniser = Recogniser()
     rows = []
     with tempfile.TemporaryDirectory() as data:
-        server = start_server(Path(data), 18790)
+        server = start_server(Path(data), 18790, VOXHUB_MEASURE_BASE_VOICES="true")
         try:
             print("embedding every public voice…", file=sys.stderr, flush=True)
             public = public_embeddings(server)

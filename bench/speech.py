@@ -152,7 +152,7 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def start_server(data_dir: Path, port: int) -> Server:
+def start_server(data_dir: Path, port: int, **settings: str) -> Server:
     env = {
         **os.environ,
         "VOXHUB_SPEECH_WORKERS": "1",
@@ -160,6 +160,8 @@ def start_server(data_dir: Path, port: int) -> Server:
         "VOXHUB_RATE_LIMIT": "100000/second",
         "VOXHUB_ACCESS_LOG": "false",
         "VOXHUB_SPEECH_TIMEOUT_SECONDS": "3600",
+        "VOXHUB_MEASURE_BASE_VOICES": "false",
+        **settings,
     }
     process = subprocess.Popen(
         [VOXHUB, "serve", "--data-dir", str(data_dir), "--port", str(port)],

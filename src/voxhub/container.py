@@ -79,6 +79,7 @@ def build_services(
         render_previews=settings.speech.render_previews,
         public_url=settings.server.public_url,
         process_clones=settings.clone.process_jobs,
+        measure_base_voices=settings.clone.process_jobs and settings.clone.measure_base_voices,
     )
 
 

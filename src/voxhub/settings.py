@@ -88,6 +88,8 @@ class CloneSettings(_Group):
     lease_seconds: float = Field(default=60.0, ge=1.0)
     # Lease and run clone jobs in this process (every serving process does by default).
     process_jobs: bool = True
+    # Measure the neural base voices at start (once; kept), so no clone waits for it.
+    measure_base_voices: bool = True
     # Networks (CIDR, comma-separated) that clone sample URLs may reach although not public,
     # e.g. an internal media server. Empty: public addresses only.
     fetch_allow_networks: str = ""
@@ -174,6 +176,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_CLONES_PER_ACCOUNT": ("clone", "voices_per_account"),
     "VOXHUB_CLONE_DEADLINE_SECONDS": ("clone", "deadline_seconds"),
     "VOXHUB_PROCESS_CLONES": ("clone", "process_jobs"),
+    "VOXHUB_MEASURE_BASE_VOICES": ("clone", "measure_base_voices"),
     "VOXHUB_CLONE_LEASE_SECONDS": ("clone", "lease_seconds"),
     "VOXHUB_FETCH_ALLOW_NETWORKS": ("clone", "fetch_allow_networks"),
 }

@@ -52,6 +52,7 @@ def test_a_killed_worker_fails_its_request_once_and_is_replaced(
         "VOXHUB_SPEECH_WORKERS": "1",
         "VOXHUB_SPEECH_QUEUE": "0",
         "VOXHUB_RENDER_PREVIEWS": "false",
+        "VOXHUB_MEASURE_BASE_VOICES": "false",
     }
     served = serve("--data-dir", str(tmp_path), env=env)
     key = served.first_key

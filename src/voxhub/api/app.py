@@ -55,6 +55,7 @@ def background_tasks(registry: Services) -> list[asyncio.Task[None]]:
         tasks.append(asyncio.create_task(_render_previews(registry)))
     if registry.process_clones:
         tasks.append(asyncio.create_task(registry.clones.run_jobs()))
+    if registry.measure_base_voices:
         tasks.append(asyncio.create_task(_measure_base_voices(registry)))
     return tasks
 

@@ -36,6 +36,7 @@ class Services:
     render_previews: bool = False
     public_url: str = ""  # the base of file links; empty: each request's own scheme and host
     process_clones: bool = False  # this process leases and runs clone jobs
+    measure_base_voices: bool = False  # ... and has the base voices measured at start
 
     async def check_ready(self) -> None:
         """Raise ServiceUnavailable unless the database answers."""
