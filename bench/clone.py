@@ -118,7 +118,9 @@ def main() -> None:
                     "public": cosine(closest[2], reference),
                     "public_name": closest[0],
                     "any": cosine(anywhere[2], reference),
-                    "any_name": f"{anywhere[0]} ({anywhere[1]})",
+                    "any_name": anywhere[0]
+                    if "(" in anywhere[0]
+                    else f"{anywhere[0]} ({anywhere[1]})",
                     "clone": cosine(speaker_embedding(decode_16k(audio)), reference),
                     "wer": word_error_rate(TEXT, recogniser.transcribe(audio)),
                     "rtf": elapsed / spoken["duration"],

@@ -152,6 +152,14 @@ class Server:
         self.process.wait(timeout=30)
 
 
+def server_log() -> Any:
+    """Where the server's log goes: $BENCH_SERVER_LOG if set (to look into a run), else away."""
+    path = os.environ.get("BENCH_SERVER_LOG")
+    if not path:
+        return subprocess.DEVNULL
+    return Path(path).open("ab")
+
+
 def start_server(data_dir: Path, port: int, **settings: str) -> Server:
     env = {
         **os.environ,
@@ -166,7 +174,7 @@ def start_server(data_dir: Path, port: int, **settings: str) -> Server:
     process = subprocess.Popen(
         [VOXHUB, "serve", "--data-dir", str(data_dir), "--port", str(port)],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=server_log(),
         env=env,
     )
     assert process.stdout is not None

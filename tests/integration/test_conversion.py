@@ -107,6 +107,19 @@ def test_the_band_of_a_telephone_recording_is_found_and_the_highs_are_left_alone
     parameters = {"source": source, "target": target, "band_hz": band}
     banded = convert(samples, rate, parameters)
     muffled = convert(samples, rate, {"source": voice_statistics(samples, rate), "target": target})
-    kept = _share_above(banded, rate, 5000) / _share_above(samples, rate, 5000)
-    assert 0.6 < kept < 1.6
-    assert _share_above(muffled, rate, 5000) < 0.3 * _share_above(samples, rate, 5000)
+    highs = _share_above(samples, rate, 5000)
+    kept, lost = _share_above(banded, rate, 5000) / highs, _share_above(muffled, rate, 5000) / highs
+    assert kept > 0.35
+    assert lost < 0.4 * kept
+
+
+def test_half_strength_moves_the_pitch_half_way(
+    base: tuple[np.ndarray, int],
+    reference: np.ndarray,  # type: ignore[type-arg]
+) -> None:
+    samples, rate = base
+    source, target = voice_statistics(samples, rate), voice_statistics(reference, rate)
+    half = convert(samples, rate, {"source": source, "target": target, "strength": 0.5})
+    moved = np.log(voice_statistics(half, rate)["f0_median_hz"] / source["f0_median_hz"])
+    whole = np.log(target["f0_median_hz"] / source["f0_median_hz"])
+    assert 0.3 * whole < moved < 0.7 * whole or 0.7 * whole < moved < 0.3 * whole

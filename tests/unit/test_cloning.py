@@ -69,8 +69,26 @@ def test_the_candidates_are_the_languages_neural_voices_where_there_are_any(
     }  # fmt: skip
     assert {c.engine for c in clone_services.clones.candidates("fi")} == {"espeak"}
     assert english[0].text != japanese[0].text
+    # a clone being processed names its language as the catalog does ("English")
+    assert clone_services.clones.candidates("English") == english
 
 
 def test_languages_have_their_own_measurement_text() -> None:
     assert cloning.measure_text("en") != cloning.measure_text("ja")
     assert cloning.measure_text("xx") == cloning.measure_text("fi")
+
+
+def test_the_neural_base_voices_of_every_language_are_measured_ahead(
+    clone_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    measured: list[BaseVoice] = []
+
+    def record(candidates: tuple[BaseVoice, ...]) -> int:
+        measured.extend(candidates)
+        return len(candidates)
+
+    monkeypatch.setattr("voxhub.services.clones.measure_voices", record)
+    assert asyncio.run(clone_services.clones.measure_base_voices()) == 11
+    assert {(b.engine, b.language) for b in measured} == {
+        ("piper", "English"), ("kokoro", "English"), ("kokoro", "Japanese")
+    }  # fmt: skip

@@ -9,7 +9,8 @@ level (coefficient 0). The change this makes to the envelope is applied to the s
 (uncoded) envelope, and only below the reference's bandwidth: a sample recorded through a
 telephone, or decoded at 16 kHz, says nothing about the highs, so the base voice keeps its own
 there (its statistics are measured low-passed to the same band, so both sides compare like
-with like). Then the speech is resynthesized.
+with like). ``strength`` (0-1, default 1) takes the pitch and envelope only part of the way. Then
+the speech is resynthesized.
 
 ``voice_statistics`` measures a speaker (the reference at clone time, and the base voice once,
 on its own rendering of some text), both at the base voice's sample rate; ``convert`` applies
@@ -124,13 +125,14 @@ def convert(samples: Samples, rate: int, parameters: Mapping[str, Any]) -> Sampl
     source, target = parameters["source"], parameters["target"]
     if not source["rate"] == target["rate"] == rate:
         raise ValueError("voice statistics were measured at another sample rate")
+    strength = float(parameters.get("strength", 1.0))
     f0, envelope, aperiodicity = _analyse(samples, rate)
     voiced = f0 > 0
     scale = target["log_f0_std"] / source["log_f0_std"]
     f0 = f0.copy()
-    f0[voiced] = np.exp(
-        (np.log(f0[voiced]) - source["log_f0_mean"]) * scale + target["log_f0_mean"]
-    )
+    log_f0 = np.log(f0[voiced])
+    moved_f0 = (log_f0 - source["log_f0_mean"]) * scale + target["log_f0_mean"]
+    f0[voiced] = np.exp(log_f0 + strength * (moved_f0 - log_f0))
     coded = _coded(envelope, rate)
     original = coded.copy()
     for name, frames in (("voiced", voiced), ("unvoiced", ~voiced)):
@@ -145,7 +147,7 @@ def convert(samples: Samples, rate: int, parameters: Mapping[str, Any]) -> Sampl
     fft_size = pyworld.get_cheaptrick_fft_size(rate)
     change = np.log(_decoded(coded, rate, fft_size)) - np.log(_decoded(original, rate, fft_size))
     weights = _band_weights(rate, fft_size, float(parameters.get("band_hz", rate / 2)))
-    envelope = envelope * np.exp(change * weights)
+    envelope = envelope * np.exp(change * weights * strength)
     out = pyworld.synthesize(f0, envelope, aperiodicity, rate, FRAME_MS)
     out = np.asarray(out, dtype=np.float32)[: len(samples)]
     if len(out) < len(samples):

@@ -25,7 +25,9 @@ __all__ = [
     "EMBEDDING_RATE",
     "cosine",
     "log_mel",
+    "segment_embeddings",
     "speaker_embedding",
+    "two_speaker_split",
 ]
 
 EMBEDDING_RATE = 16000
@@ -115,3 +117,35 @@ def speaker_embedding(samples: Samples) -> Any:
 def cosine(a: Any, b: Any) -> float:
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+
+
+SEGMENT_SECONDS = 3.0
+_QUIET_BELOW_DB = -40.0
+
+
+def segment_embeddings(samples: Samples) -> Any:
+    """(segments, 256): an embedding for each 3 s of 16 kHz audio that is not quiet."""
+    size = round(SEGMENT_SECONDS * EMBEDDING_RATE)
+    segments = [samples[i : i + size] for i in range(0, len(samples) - size + 1, size)]
+    loud = [s for s in segments if 20 * np.log10(np.sqrt(np.mean(s**2)) + 1e-9) > _QUIET_BELOW_DB]
+    if not loud:
+        return np.zeros((0, 256), np.float32)
+    return np.stack([speaker_embedding(s) for s in loud])
+
+
+def two_speaker_split(embeddings: Any) -> tuple[float, float]:
+    """Split segment embeddings into two groups (spherical 2-means from the two least alike
+    segments): (cosine of the groups' centres, share of segments in the smaller group)."""
+    if len(embeddings) < 2:
+        return 1.0, 0.0
+    similarity = embeddings @ embeddings.T
+    first, second = np.unravel_index(np.argmin(similarity), similarity.shape)
+    centres = embeddings[[first, second]]
+    groups = np.zeros(len(embeddings), dtype=int)
+    for _ in range(10):
+        groups = np.argmax(embeddings @ centres.T, axis=1)
+        if groups.min() == groups.max():
+            return 1.0, 0.0
+        centres = np.stack([embeddings[groups == g].mean(axis=0) for g in (0, 1)])
+    share = float(min(np.mean(groups == 0), np.mean(groups == 1)))
+    return cosine(centres[0], centres[1]), share

@@ -157,9 +157,9 @@ class CloneService:
         voices = sorted(
             (v for v in voices if _NEURAL_FIRST.get(v.engine, 1) == best), key=lambda v: v.name
         )
-        text = measure_text(code)
         return tuple(
-            BaseVoice(v.engine, v.engine_voice, v.gender, v.language, text) for v in voices
+            BaseVoice(v.engine, v.engine_voice, v.gender, v.language, measure_text(_code(v)))
+            for v in voices
         )
 
     async def _audio(self, account_id: str, request: CloneRequest) -> bytes:
@@ -295,6 +295,11 @@ class CloneService:
         error = voice.failure_message
         if not await self._store.finish_job(job.job_id, owner, state, error, voice, updated):
             log.warning("a clone job ended after losing its lease", extra={"job": job.job_id})
+
+
+def _code(voice: Voice) -> str:
+    """The voice's primary language subtag (``en`` of ``en-US``)."""
+    return (voice.locale or "").split("-", 1)[0].casefold()
 
 
 class LeaseLost(Exception):

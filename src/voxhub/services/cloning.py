@@ -8,7 +8,8 @@
    any speaks it: a converted neural voice stays intelligible where a formant voice that happens
    to be closer would not), the one whose speaker embedding is closest to the sample's;
 4. measure the reference speaker and the base voice (the base low-passed to the reference's
-   band) and keep both as the parameters of the ``world`` conversion;
+   band) and keep both as the parameters of the ``world`` conversion; choose its strength (none,
+   half, full) by the similarity of the converted base voice to the speaker;
 5. render the preview in the cloned voice.
 
 A base voice is measured on its own rendering of a fixed text, once: the rendering and its
@@ -36,7 +37,7 @@ from voxhub.audio.analysis import (
     normalise_loudness,
     resample,
 )
-from voxhub.audio.conversion import bandwidth_hz, low_pass, voice_statistics
+from voxhub.audio.conversion import bandwidth_hz, convert, low_pass, voice_statistics
 from voxhub.audio.speaker import EMBEDDING_RATE, cosine, speaker_embedding
 from voxhub.engines import VoiceProfile
 from voxhub.services.render import RenderJob, engine_named, model_dir, render
@@ -52,6 +53,8 @@ __all__ = [
 ]
 
 MALE_BELOW_HZ = 165.0
+_STRENGTHS = (0.5, 1.0)
+_SEARCH_SECONDS = 8
 _MEASURE_VERSION = 1
 _MEASURE_TEXTS = {
     "en": (
@@ -173,6 +176,24 @@ def choose_base(candidates: tuple[BaseVoice, ...], embedding: Any) -> tuple[Base
     return base, similarity
 
 
+def _best_strength(
+    base: BaseVoice, parameters: dict[str, Any], embedding: Any, base_similarity: float
+) -> tuple[float, float]:
+    """How far to convert: the strength (none, half, full) whose conversion of the base voice's
+    measurement speech is closest to the speaker, and that similarity. Converting a base voice
+    that is already close can move it away (the vocoder's own colouring), so "none" competes."""
+    measured = _measure(base)
+    excerpt = measured.samples[: _SEARCH_SECONDS * measured.rate]
+    best = (0.0, base_similarity)
+    for strength in _STRENGTHS:
+        converted = convert(excerpt, measured.rate, {**parameters, "strength": strength})
+        similarity = cosine(speaker_embedding(resample(converted, measured.rate, EMBEDDING_RATE)),
+                            embedding)  # fmt: skip
+        if similarity > best[1]:
+            best = (strength, similarity)
+    return best
+
+
 def _band(samples: Any) -> int:
     """The reference's bandwidth, rounded down to 250 Hz (so measurements can be reused)."""
     return int(bandwidth_hz(samples, EMBEDDING_RATE) // 250 * 250)
@@ -192,12 +213,16 @@ def process_clone(job: CloneJob) -> CloneOutcome:
     source = _base_statistics(base, band)
     target = voice_statistics(resample(samples, EMBEDDING_RATE, source["rate"]), source["rate"])
     parameters = {"source": source, "target": target, "band_hz": band}
-    profile = VoiceProfile(base.engine, base.voice_key, "world", parameters)
+    strength, converted_similarity = _best_strength(base, parameters, embedding, similarity)
+    transform = "world" if strength > 0 else None
+    parameters["strength"] = strength
+    profile = VoiceProfile(base.engine, base.voice_key, transform, parameters if transform else {})
     script = parse_input(job.preview_text, "text", pauses=True)
     preview = render(RenderJob(script, profile))
     stored = json.dumps({
-        "transform": "world", "parameters": parameters,
+        "transform": transform, "parameters": parameters if transform else {},
         "speaker_embedding": [round(float(v), 5) for v in embedding],
         "base_similarity": round(similarity, 4),
+        "similarity": round(converted_similarity, 4),
     })  # fmt: skip
     return CloneOutcome(gender=gender, base=base, profile=stored, preview=preview.audio)
