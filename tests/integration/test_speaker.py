@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.audio_fixtures import SENTENCES, resample
-from voxhub.audio.speaker import EMBEDDING_RATE, cosine, log_mel, speaker_embedding
+from tests.audio_fixtures import SENTENCES, resample, wav_bytes
+from voxhub.audio.speaker import (
+    EMBEDDING_RATE,
+    cosine,
+    log_mel,
+    second_speaker_seconds,
+    speaker_embedding,
+)
 from voxhub.engines import EspeakEngine, PiperEngine
+from voxhub.services.cloning import CloneJob, process_clone
 
 
 def _spoken(engine: PiperEngine | EspeakEngine, voice: str, text: str) -> np.ndarray:  # type: ignore[type-arg]
@@ -35,3 +42,32 @@ def test_the_same_voice_is_closer_than_another_voice() -> None:
     assert abs(float(np.linalg.norm(joe_a)) - 1) < 1e-4
     assert cosine(joe_a, joe_b) > 0.85
     assert cosine(joe_a, joe_b) - cosine(joe_a, other) > 0.2
+
+
+def _long(engine: PiperEngine | EspeakEngine, voice: str, seconds: float) -> np.ndarray:  # type: ignore[type-arg]
+    pieces, total, index = [], 0.0, 0
+    while total < seconds:
+        spoken = _spoken(engine, voice, SENTENCES[index % len(SENTENCES)])
+        pieces += [spoken, np.zeros(EMBEDDING_RATE // 4, np.float32)]
+        total += len(spoken) / EMBEDDING_RATE + 0.25
+        index += 1
+    return np.concatenate(pieces)
+
+
+def test_a_second_voice_is_found_and_one_voice_is_not_split() -> None:
+    joe = _long(PiperEngine(), "en_US-joe-medium", 30.0)
+    other = _long(EspeakEngine(), "gmw/en-GB-x-rp", 30.0)
+    assert second_speaker_seconds(joe) == 0.0
+    assert second_speaker_seconds(other) == 0.0
+    two = np.concatenate([joe[: 18 * EMBEDDING_RATE], other[: 12 * EMBEDDING_RATE]])
+    assert 9.0 <= second_speaker_seconds(two) <= 15.0
+
+
+def test_a_clone_of_two_people_fails_with_a_message() -> None:
+    joe = _long(PiperEngine(), "en_US-joe-medium", 15.0)
+    other = _long(EspeakEngine(), "gmw/en-GB-x-rp", 15.0)
+    sample = wav_bytes(np.concatenate([joe, other]), EMBEDDING_RATE)
+    outcome = process_clone(CloneJob(sample, (), "Hello."))
+    assert outcome.failure is not None
+    assert outcome.failure.startswith("More than one person seems to speak")
+    assert "Record one person" in outcome.failure

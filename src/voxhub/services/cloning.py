@@ -1,7 +1,7 @@
 """The clone job, in a worker process: from a voice sample to a voice profile and a preview.
 
-1. decode the sample (first 3 minutes), judge it (speech found, silence, clipping, noise) —
-   a refusal ends the clone as failed with a message for a person;
+1. decode the sample (first 3 minutes), judge it (speech found, silence, clipping, noise, a
+   second voice) — a refusal ends the clone as failed with a message for a person;
 2. normalise its loudness; estimate the speaker's pitch (hence the gender), bandwidth and
    speaker embedding (``audio/speaker.py``);
 3. choose the base voice: among the clone language's voices of the best kind (neural where
@@ -38,7 +38,12 @@ from voxhub.audio.analysis import (
     resample,
 )
 from voxhub.audio.conversion import bandwidth_hz, convert, low_pass, voice_statistics
-from voxhub.audio.speaker import EMBEDDING_RATE, cosine, speaker_embedding
+from voxhub.audio.speaker import (
+    EMBEDDING_RATE,
+    cosine,
+    second_speaker_seconds,
+    speaker_embedding,
+)
 from voxhub.engines import VoiceProfile
 from voxhub.services.render import RenderJob, engine_named, model_dir, render
 from voxhub.services.script import Piece, parse_input
@@ -53,6 +58,10 @@ __all__ = [
 ]
 
 MALE_BELOW_HZ = 165.0
+SEVERAL_SPEAKERS = (
+    "More than one person seems to speak in the recording (about {seconds:.0f} s sound like "
+    "another voice). Record one person speaking clearly for 10 to 30 seconds in a quiet room."
+)
 _STRENGTHS = (0.5, 1.0)
 _SEARCH_SECONDS = 8
 _MEASURE_VERSION = 1
@@ -206,6 +215,9 @@ def process_clone(job: CloneJob) -> CloneOutcome:
     except SampleRejected as rejected:
         return CloneOutcome(failure=rejected.message)
     samples = normalise_loudness(samples)
+    other = second_speaker_seconds(samples)
+    if other:
+        return CloneOutcome(failure=SEVERAL_SPEAKERS.format(seconds=other))
     gender = "male" if median_pitch_hz(samples) < MALE_BELOW_HZ else "female"
     embedding = speaker_embedding(samples)
     base, similarity = choose_base(job.candidates, embedding)
