@@ -46,11 +46,13 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 # Live servers of the contract and fuzz tests: no rate limit in the way, one speech worker,
-# previews not rendered (a test of its own renders them).
+# previews not rendered (a test of its own renders them), base voices not measured ahead (that
+# would hold the one worker for a minute or more).
 LIVE_ENVIRONMENT = {
     "VOXHUB_RATE_LIMIT": "100000/second",
     "VOXHUB_SPEECH_WORKERS": "1",
     "VOXHUB_RENDER_PREVIEWS": "false",
+    "VOXHUB_MEASURE_BASE_VOICES": "false",
 }
 
 
