@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -28,12 +30,22 @@ def reference(base: tuple[np.ndarray, int]) -> np.ndarray:  # type: ignore[type-
     return resample(other.samples, other.sample_rate, base[1])
 
 
+@pytest.fixture(scope="module")
+def statistics(
+    base: tuple[np.ndarray, int],  # type: ignore[type-arg]
+    reference: np.ndarray,  # type: ignore[type-arg]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(source, target): the base voice and the reference, measured once for the module."""
+    samples, rate = base
+    return voice_statistics(samples, rate), voice_statistics(reference, rate)
+
+
 def test_conversion_keeps_the_length_and_moves_the_pitch_to_the_reference(
     base: tuple[np.ndarray, int],
-    reference: np.ndarray,  # type: ignore[type-arg]
+    statistics: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
     samples, rate = base
-    source, target = voice_statistics(samples, rate), voice_statistics(reference, rate)
+    source, target = statistics
     converted = convert(samples, rate, {"source": source, "target": target})
     assert len(converted) == len(samples)
     assert np.abs(converted).max() <= 0.98 + 1e-6
@@ -47,10 +59,10 @@ def test_conversion_keeps_the_length_and_moves_the_pitch_to_the_reference(
 
 def test_the_envelope_moves_toward_the_reference(
     base: tuple[np.ndarray, int],
-    reference: np.ndarray,  # type: ignore[type-arg]
+    statistics: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
     samples, rate = base
-    source, target = voice_statistics(samples, rate), voice_statistics(reference, rate)
+    source, target = statistics
     converted = voice_statistics(convert(samples, rate, {"source": source, "target": target}), rate)
 
     def distance(a: dict[str, list[float]], b: dict[str, list[float]]) -> float:
@@ -69,10 +81,10 @@ def test_statistics_from_another_rate_are_refused(base: tuple[np.ndarray, int]) 
 
 def test_a_profile_with_the_world_transform_speaks_through_the_pipeline(
     base: tuple[np.ndarray, int],
-    reference: np.ndarray,  # type: ignore[type-arg]
+    statistics: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
-    samples, rate = base
-    source, target = voice_statistics(samples, rate), voice_statistics(reference, rate)
+    rate = base[1]
+    source, target = statistics
     parameters = {"source": source, "target": target}
     profile = VoiceProfile("piper", "en_US-joe-medium", "world", parameters)
     script = parse_input("Hello there. This voice was converted.", "text", pauses=True)
@@ -115,10 +127,10 @@ def test_the_band_of_a_telephone_recording_is_found_and_the_highs_are_left_alone
 
 def test_half_strength_moves_the_pitch_half_way(
     base: tuple[np.ndarray, int],
-    reference: np.ndarray,  # type: ignore[type-arg]
+    statistics: tuple[dict[str, Any], dict[str, Any]],
 ) -> None:
     samples, rate = base
-    source, target = voice_statistics(samples, rate), voice_statistics(reference, rate)
+    source, target = statistics
     half = convert(samples, rate, {"source": source, "target": target, "strength": 0.5})
     moved = np.log(voice_statistics(half, rate)["f0_median_hz"] / source["f0_median_hz"])
     whole = np.log(target["f0_median_hz"] / source["f0_median_hz"])

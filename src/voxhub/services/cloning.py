@@ -227,12 +227,12 @@ def process_clone(job: CloneJob) -> CloneOutcome:
     parameters = {"source": source, "target": target, "band_hz": band}
     strength, converted_similarity = _best_strength(base, parameters, embedding, similarity)
     transform = "world" if strength > 0 else None
-    parameters["strength"] = strength
-    profile = VoiceProfile(base.engine, base.voice_key, transform, parameters if transform else {})
+    kept = {**parameters, "strength": strength} if transform else {}
+    profile = VoiceProfile(base.engine, base.voice_key, transform, kept)
     script = parse_input(job.preview_text, "text", pauses=True)
     preview = render(RenderJob(script, profile))
     stored = json.dumps({
-        "transform": transform, "parameters": parameters if transform else {},
+        "transform": transform, "parameters": kept,
         "speaker_embedding": [round(float(v), 5) for v in embedding],
         "base_similarity": round(similarity, 4),
         "similarity": round(converted_similarity, 4),
