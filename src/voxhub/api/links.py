@@ -22,7 +22,10 @@ def _base(registry: Services, request: Request) -> str:
 
 
 def file_url(registry: Services, request: Request, key: str) -> str:
-    return _base(registry, request) + registry.files.signed_path(key)
+    """voxhub's signed path on its public URL (or the request's host), or the object store's
+    presigned URL as it is (already absolute)."""
+    link = registry.files.link(key)
+    return _base(registry, request) + link if link.startswith("/") else link
 
 
 def preview_url(registry: Services, request: Request, voice: Voice) -> str | None:

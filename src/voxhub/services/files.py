@@ -3,6 +3,10 @@
 A URL names the storage key, an expiry (unix seconds) and an HMAC-SHA256 of both under the
 server's file secret. Expiries are rounded up to the hour, so a voice's preview URL stays the
 same between polls for up to an hour (clients and caches may reuse it).
+
+With ``links="presigned"`` and a storage that presigns (S3), a link is instead the object
+store's own presigned URL (absolute), expiring at the same moment: the store serves the bytes.
+voxhub's signed links keep working either way.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from voxhub.audio.sniff import AUDIO_TYPES
 from voxhub.errors import NotFound
 from voxhub.storage import Storage, is_storage_key
 
-__all__ = ["FileService", "StoredFile", "load_or_create_secret"]
+__all__ = ["LINK_MODES", "FileService", "StoredFile", "load_or_create_secret"]
 
+LINK_MODES = ("signed", "presigned")
 _HOUR = 3600
 _RECENT_LINKS = 4096
 # Every file voxhub stores is audio of a type the sniffer knows (speech: mp3, wav, flac).
@@ -59,11 +64,17 @@ class StoredFile:
 
 
 class FileService:
-    def __init__(self, storage: Storage, secret: bytes, ttl_seconds: int) -> None:
+    def __init__(
+        self, storage: Storage, secret: bytes, ttl_seconds: int, links: str = "signed"
+    ) -> None:
+        if links not in LINK_MODES:
+            raise ValueError(f"file links are one of {LINK_MODES}, not {links!r}")
         self.storage = storage
+        self.links = links
         self._secret = secret
         self._ttl = ttl_seconds
         self._recent: dict[str, tuple[int, str]] = {}
+        self._recent_presigned: dict[str, tuple[int, str]] = {}
 
     @property
     def max_link_age(self) -> int:
@@ -74,6 +85,30 @@ class FileService:
         digest = hmac.new(self._secret, f"{key}\n{expires}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:24]).decode()
 
+    def _expiry(self, moment: float) -> int:
+        return (int(moment + self._ttl) // _HOUR + 1) * _HOUR
+
+    def link(self, key: str, now: float | None = None) -> str:
+        """Where clients fetch the file: with presigned links (and a storage that makes them)
+        the store's absolute URL, otherwise ``signed_path`` (relative to voxhub's own URL).
+
+        Either stays the same for as long as its expiry does (up to an hour), and is valid for
+        at least the TTL (a presigned URL for at most 7 days, SigV4's limit).
+        """
+        if self.links == "presigned":
+            moment = time.time() if now is None else now
+            expires = self._expiry(moment)
+            cached = self._recent_presigned.get(key)
+            if cached is not None and cached[0] == expires:
+                return cached[1]
+            url = self.storage.presigned_url(key, expires - int(moment))
+            if url is not None:
+                if len(self._recent_presigned) >= _RECENT_LINKS:
+                    self._recent_presigned.clear()
+                self._recent_presigned[key] = (expires, url)
+                return url
+        return self.signed_path(key, now)
+
     def signed_path(self, key: str, now: float | None = None) -> str:
         """``/v3/files/<key>?expires=…&signature=…``, valid for at least the TTL.
 
@@ -81,7 +116,7 @@ class FileService:
         for as long as its expiry stays the same (up to an hour).
         """
         moment = time.time() if now is None else now
-        expires = (int(moment + self._ttl) // _HOUR + 1) * _HOUR
+        expires = self._expiry(moment)
         cached = self._recent.get(key)
         if cached is not None and cached[0] == expires:
             return cached[1]

@@ -12,13 +12,13 @@ from pathlib import Path
 
 __all__ = ["Storage", "is_storage_key"]
 
-_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*\.[a-z0-9]{2,5}$")
+_KEY = re.compile(r"[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)*\.[a-z0-9]{2,5}")
 
 
 def is_storage_key(key: str) -> bool:
     """Lowercase segments of letters, digits, ``_`` and ``-``, and one extension: no ``..``,
     no absolute path, no backslash."""
-    return len(key) <= 200 and _KEY.match(key) is not None
+    return len(key) <= 200 and _KEY.fullmatch(key) is not None  # ($ would let a \n end it)
 
 
 def checked(key: str) -> str:
@@ -54,4 +54,9 @@ class Storage(abc.ABC):
 
     def local_path(self, key: str) -> Path | None:
         """A path the web server may stream the file from, when the backend has one."""
+        return None
+
+    def presigned_url(self, key: str, expires_in: int) -> str | None:
+        """An absolute URL the backend itself serves the file at for ``expires_in`` seconds,
+        fetchable without credentials; None when the backend cannot make one."""
         return None

@@ -31,7 +31,8 @@ class MemoryStorage(Storage):
             del self.files[key]
 
     def delete_older_than(self, prefix: str, cutoff: float) -> int:
-        old = [k for k, (_, at) in self.files.items() if k.startswith(prefix + "/") and at < cutoff]
+        folder = checked(f"{prefix}/x.xx")[:-4]
+        old = [k for k, (_, at) in self.files.items() if k.startswith(folder) and at < cutoff]
         for key in old:
             del self.files[key]
         return len(old)
