@@ -32,7 +32,7 @@ import numpy as np
 
 from voxhub.engines import installed_engines
 from voxhub.ids import public_voice_id
-from voxhub.services.script import Piece, parse_input, words_of
+from voxhub.workers.script import Piece, parse_input, words_of
 
 VOXHUB = str(Path(sys.executable).parent / "voxhub")
 

@@ -1,36 +1,47 @@
-"""The composition root: the one place that chooses backends and wires services together."""
+"""The composition root: the one place that chooses backends and wires services together.
+
+Two kinds of process are built here. An API process (``open_services``) answers requests and
+runs speech in its own worker pool. A job worker process (``run_job_worker``) leases and runs
+jobs — clones, previews — in a worker pool at a lower CPU priority. ``voxhub serve`` runs both
+kinds on one machine; scaled out, ``voxhub serve --role api`` and ``voxhub worker`` run them on
+as many machines as needed.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import signal
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
-from voxhub.engines import installed_engines
+from voxhub.engines import Engine, installed_engines
+from voxhub.jobs import JobHandler, JobQueue, JobWorker, open_queue, worker_name
 from voxhub.services import (
     AssetService,
     FileService,
     IdempotencyService,
-    JobRunner,
     KeyService,
     PreviewService,
     RateLimitService,
     Services,
     SpeechService,
     VoiceService,
-    WorkerPool,
 )
+from voxhub.services.background import worker_tasks
 from voxhub.services.catalog import sync_catalog
-from voxhub.services.clones import CloneLimits, CloneService
+from voxhub.services.clones import CLONE_JOB, CloneLimits, CloneService
 from voxhub.services.fetch import UrlFetcher
 from voxhub.services.files import load_or_create_secret
 from voxhub.services.keys import IssuedKey
-from voxhub.services.render import init_worker
+from voxhub.services.previews import PREVIEW_JOB
 from voxhub.settings import Settings
-from voxhub.storage import LocalStorage, Storage
+from voxhub.storage import Storage, open_storage
 from voxhub.store import Store, open_store
 from voxhub.store.migrate import upgrade
+from voxhub.workers import JobRunner, WorkerPool
+from voxhub.workers.render import init_worker
 
 __all__ = [
     "build_services",
@@ -38,8 +49,19 @@ __all__ = [
     "open_services",
     "prepare",
     "prepare_async",
-    "worker_pool",
+    "run_job_worker",
+    "speech_pool",
 ]
+
+log = logging.getLogger(__name__)
+
+
+def _engines(names: Iterable[str] | None) -> list[Engine]:
+    engines = installed_engines()
+    if names is None:
+        return engines
+    wanted = set(names)
+    return [engine for engine in engines if engine.name in wanted]
 
 
 def build_services(
@@ -47,12 +69,20 @@ def build_services(
     store: Store,
     storage: Storage,
     runner: JobRunner,
+    queue: JobQueue,
     *,
     engine_names: Iterable[str] | None = None,
 ) -> Services:
-    names = engine_names if engine_names is not None else (e.name for e in installed_engines())
-    voices = VoiceService(store, names, clone_deadline_seconds=settings.clone.deadline_seconds)
-    files = FileService(storage, _file_secret(settings), settings.storage.file_url_ttl_seconds)
+    engines = _engines(engine_names)
+    names = engine_names if engine_names is not None else [e.name for e in engines]
+    neural = [engine.name for engine in engines if engine.neural]
+    voices = VoiceService(store, names, settings.clone.deadline_seconds, neural_engines=neural)
+    files = FileService(
+        storage,
+        _file_secret(settings),
+        settings.storage.file_url_ttl_seconds,
+        links=settings.storage.file_links,
+    )
     assets = AssetService(store, files)
     fetcher = UrlFetcher(allowed_networks=settings.clone.allowed_networks)
     limits = CloneLimits(
@@ -75,11 +105,10 @@ def build_services(
         previews=PreviewService(voices, runner, storage),
         assets=assets,
         idempotency=IdempotencyService(store),
-        clones=CloneService(store, storage, voices, assets, runner, fetcher, limits),
+        clones=CloneService(store, storage, voices, assets, runner, fetcher, queue, limits),
+        queue=queue,
         render_previews=settings.speech.render_previews,
         public_url=settings.server.public_url,
-        process_clones=settings.clone.process_jobs,
-        measure_base_voices=settings.clone.process_jobs and settings.clone.measure_base_voices,
     )
 
 
@@ -89,7 +118,8 @@ def _file_secret(settings: Settings) -> bytes:
     return load_or_create_secret(settings.storage.data_dir.resolve() / "file-signing.key")
 
 
-def worker_pool(settings: Settings) -> WorkerPool:
+def speech_pool(settings: Settings) -> WorkerPool:
+    """An API process's pool: speech a client waits for, at normal priority."""
     return WorkerPool(
         settings.speech.workers,
         settings.speech.queue,
@@ -99,15 +129,27 @@ def worker_pool(settings: Settings) -> WorkerPool:
     )
 
 
+def _job_pool(settings: Settings) -> WorkerPool:
+    """A job worker's pool: one process per concurrent job, below the API in CPU priority.
+    Its queue is empty: the job worker leases no more jobs than it has processes."""
+    return WorkerPool(
+        settings.queue.workers,
+        settings.queue.workers,
+        timeout_seconds=settings.speech.timeout_seconds,
+        initializer=init_worker,
+        initargs=(str(settings.model_dir), settings.queue.worker_niceness),
+    )
+
+
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Services for one process: the store open, the worker pool started, the public catalog
-    in memory with the previews already rendered."""
+async def _opened(settings: Settings, runner: JobRunner) -> AsyncIterator[Services]:
     store = open_store(settings.database_url)
     await store.open()
+    queue = open_queue(settings.queue.url, store)
     try:
+        await queue.open()
         services = build_services(
-            settings, store, LocalStorage(settings.files_dir), worker_pool(settings)
+            settings, store, open_storage(settings.storage_url), runner, queue
         )
         try:
             await services.voices.load_catalog()
@@ -117,6 +159,53 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             await services.close()
     finally:
         await store.close()
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Services for one API process: the store and queue open, the speech pool started, the
+    public catalog in memory with the previews found so far."""
+    async with _opened(settings, speech_pool(settings)) as services:
+        yield services
+
+
+async def _work_jobs(settings: Settings, stop: asyncio.Event) -> None:
+    async with _opened(settings, _job_pool(settings)) as services:
+        handlers: dict[str, JobHandler] = {
+            CLONE_JOB: services.clones,
+            PREVIEW_JOB: services.previews,
+        }
+        worker = JobWorker(
+            services.queue,
+            handlers,
+            owner=worker_name("worker"),
+            lease_seconds=settings.clone.lease_seconds,
+            concurrency=settings.queue.workers,
+        )
+        tasks = worker_tasks(
+            services, services.queue, worker, measure=settings.clone.measure_base_voices
+        )
+        log.info("job worker started", extra={"slots": settings.queue.workers})
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def run_job_worker(settings: Settings) -> None:
+    """``voxhub worker``: lease and run jobs until SIGTERM or SIGINT (running jobs are released,
+    to be taken again at once by another worker)."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await _work_jobs(settings, stop)
+
+    asyncio.run(main())
 
 
 @asynccontextmanager

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "BACKGROUND_PRIORITY",
+    "USER_PRIORITY",
     "Account",
     "ApiKey",
     "Asset",
@@ -124,22 +126,31 @@ class IdempotentResponse:
     body: str | None = None
 
 
+# Work a person waits for (a clone) runs before background work (previews, measurements).
+USER_PRIORITY = 10
+BACKGROUND_PRIORITY = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
-    """Durable work about one voice (a clone to process). Times are unix milliseconds.
+    """Durable work of some ``kind`` about a ``subject`` (a voice id for a clone; None for
+    work about nothing in particular). Times are unix milliseconds.
 
-    A worker leases a job (``running``, ``lease_owner``, ``lease_until``) and keeps extending
-    the lease while it works; a job whose lease ran out (its worker died) is leased again, and
-    ``attempts`` counts every lease.
+    Every job is recorded in the store, in the same transaction as the record it belongs to;
+    the queue then runs it. A worker leases a job (``running``, ``lease_owner``,
+    ``lease_until``) and keeps extending the lease while it works; a job whose lease ran out
+    (its worker died) is leased again, and ``attempts`` counts every lease. A higher
+    ``priority`` runs first (``USER_PRIORITY`` before ``BACKGROUND_PRIORITY``).
     """
 
     job_id: str
     kind: str
-    voice_id: str
-    account_id: str
+    subject_id: str | None
+    account_id: str | None
     payload: str  # JSON
     created_at: int
-    state: str = "queued"  # queued | running | done | failed
+    priority: int = 0
+    state: str = "queued"  # queued | dispatched | running | done | failed
     attempts: int = 0
     lease_owner: str | None = None
     lease_until: int | None = None

@@ -20,6 +20,7 @@ __all__ = [
     "AuthSettings",
     "CloneSettings",
     "DatabaseSettings",
+    "QueueSettings",
     "RateLimitSettings",
     "ServerSettings",
     "Settings",
@@ -43,6 +44,11 @@ class ServerSettings(_Group):
     port: int = Field(default=8000, ge=0, le=65535)
     log_level: str = "info"
     access_log: bool = True
+    # What this process runs: "all" (the embedded default: API processes and job workers in
+    # one process tree), "api" (HTTP only: no job leased, no model loaded for jobs).
+    role: str = Field(default="all", pattern="^(all|api)$")
+    # API processes `voxhub serve` runs on the one port (0: one per core).
+    api_processes: int = Field(default=0, ge=0, le=256)
     # The address clients reach this service at, for file links (https://voice.example.com).
     # Empty: the scheme and host of each request.
     public_url: str = ""
@@ -57,6 +63,13 @@ class ServerSettings(_Group):
 
 class StorageSettings(_Group):
     data_dir: Path = Path("./voxhub-data")
+    # Where audio files live: file:///path (default: <data dir>/files) or s3://bucket/prefix
+    # (endpoint and credentials from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    # AWS_REGION).
+    url: str = ""
+    # How file links are made: "signed" (voxhub's own signed links, served by voxhub) or
+    # "presigned" (S3 only: links the object store serves).
+    file_links: str = Field(default="signed", pattern="^(signed|presigned)$")
     # Key for signing file links; empty: one made at the first start, kept in the data dir.
     # Every API process of one service must share it.
     file_secret: str = ""
@@ -86,8 +99,6 @@ class CloneSettings(_Group):
     deadline_seconds: int = Field(default=600, ge=30)
     # A clone job whose process died is taken again after this long (workers renew it).
     lease_seconds: float = Field(default=60.0, ge=1.0)
-    # Lease and run clone jobs in this process (every serving process does by default).
-    process_jobs: bool = True
     # Measure the neural base voices at start (once; kept), so no clone waits for it.
     measure_base_voices: bool = True
     # Networks (CIDR, comma-separated) that clone sample URLs may reach although not public,
@@ -105,6 +116,16 @@ class CloneSettings(_Group):
     def allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         parts = filter(None, (p.strip() for p in self.fetch_allow_networks.split(",")))
         return [ipaddress.ip_network(p, strict=False) for p in parts]
+
+
+class QueueSettings(_Group):
+    # Where jobs wait: empty means the store itself (SQLite or PostgreSQL: the embedded queue);
+    # postgresql://... runs them on procrastinate in that database.
+    url: str = ""
+    # Job worker processes `voxhub serve` (role all) and `voxhub worker` run.
+    workers: int = Field(default=1, ge=1, le=64)
+    # Added to job workers' CPU niceness so that API processes answer first.
+    worker_niceness: int = Field(default=10, ge=0, le=19)
 
 
 class DatabaseSettings(_Group):
@@ -134,6 +155,7 @@ class Settings(_Group):
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
     database: DatabaseSettings = DatabaseSettings()
+    queue: QueueSettings = QueueSettings()
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     speech: SpeechSettings = SpeechSettings()
@@ -149,6 +171,10 @@ class Settings(_Group):
         return self.storage.data_dir.resolve() / "files"
 
     @property
+    def storage_url(self) -> str:
+        return self.storage.url or self.files_dir.as_uri()
+
+    @property
     def database_url(self) -> str:
         if self.database.url:
             return self.database.url
@@ -162,10 +188,17 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_LOG_LEVEL": ("server", "log_level"),
     "VOXHUB_ACCESS_LOG": ("server", "access_log"),
     "VOXHUB_PUBLIC_URL": ("server", "public_url"),
+    "VOXHUB_ROLE": ("server", "role"),
+    "VOXHUB_API_PROCESSES": ("server", "api_processes"),
     "VOXHUB_DATA_DIR": ("storage", "data_dir"),
+    "VOXHUB_STORAGE_URL": ("storage", "url"),
+    "VOXHUB_FILE_LINKS": ("storage", "file_links"),
     "VOXHUB_FILE_SECRET": ("storage", "file_secret"),
     "VOXHUB_FILE_URL_TTL_SECONDS": ("storage", "file_url_ttl_seconds"),
     "VOXHUB_DATABASE_URL": ("database", "url"),
+    "VOXHUB_QUEUE_URL": ("queue", "url"),
+    "VOXHUB_JOB_WORKERS": ("queue", "workers"),
+    "VOXHUB_WORKER_NICENESS": ("queue", "worker_niceness"),
     "VOXHUB_AUTH_CACHE_SECONDS": ("auth", "cache_seconds"),
     "VOXHUB_RATE_LIMIT": ("rate_limit", "default"),
     "VOXHUB_RATE_LIMIT_STORAGE_URL": ("rate_limit", "storage_url"),
@@ -175,7 +208,6 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_RENDER_PREVIEWS": ("speech", "render_previews"),
     "VOXHUB_CLONES_PER_ACCOUNT": ("clone", "voices_per_account"),
     "VOXHUB_CLONE_DEADLINE_SECONDS": ("clone", "deadline_seconds"),
-    "VOXHUB_PROCESS_CLONES": ("clone", "process_jobs"),
     "VOXHUB_MEASURE_BASE_VOICES": ("clone", "measure_base_voices"),
     "VOXHUB_CLONE_LEASE_SECONDS": ("clone", "lease_seconds"),
     "VOXHUB_FETCH_ALLOW_NETWORKS": ("clone", "fetch_allow_networks"),

@@ -10,8 +10,8 @@ import pytest
 from tests.audio_fixtures import SENTENCES, resample
 from voxhub.audio.conversion import bandwidth_hz, convert, low_pass, voice_statistics
 from voxhub.engines import EspeakEngine, PiperEngine, VoiceProfile
-from voxhub.services.render import RenderJob, render
-from voxhub.services.script import parse_input
+from voxhub.workers.render import RenderJob, render
+from voxhub.workers.script import parse_input
 
 TEXT = " ".join(SENTENCES[:2])
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from voxhub.engines import Engine, EspeakEngine, KokoroEngine, PieceAudio, PiperEngine
-from voxhub.services.script import words_of
+from voxhub.workers.script import words_of
 
 CASES = [
     ("espeak", "gmw/en-US", "The quick brown fox jumps over the lazy dog."),

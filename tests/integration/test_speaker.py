@@ -14,7 +14,7 @@ from voxhub.audio.speaker import (
     speaker_embedding,
 )
 from voxhub.engines import EspeakEngine, PiperEngine
-from voxhub.services.cloning import CloneJob, process_clone
+from voxhub.workers.cloning import CloneJob, process_clone
 
 
 def _spoken(engine: PiperEngine | EspeakEngine, voice: str, text: str) -> np.ndarray:  # type: ignore[type-arg]

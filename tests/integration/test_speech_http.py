@@ -12,7 +12,7 @@ from tests.audio_fixtures import decoded_seconds
 from tests.contract import hosted_speech_response_validator
 from tests.integration.conftest import LiveServer
 from voxhub.ids import public_voice_id
-from voxhub.services.script import words_of
+from voxhub.workers.script import words_of
 
 ESPEAK_EN = public_voice_id("espeak", "gmw/en-US")
 JOE = public_voice_id("piper", "en_US-joe-medium")

@@ -11,7 +11,17 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import private_voice
-from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Job, Voice, VoiceQuery
+from voxhub.domain import (
+    BACKGROUND_PRIORITY,
+    USER_PRIORITY,
+    Account,
+    ApiKey,
+    Asset,
+    IdempotentResponse,
+    Job,
+    Voice,
+    VoiceQuery,
+)
 from voxhub.engines import installed_engines
 from voxhub.ids import new_voice_id
 from voxhub.services.catalog import catalog_voices
@@ -206,10 +216,11 @@ def clone_job(voice: Voice, created_at: int = 1000) -> Job:
     return Job(
         job_id=new_voice_id(),
         kind="clone",
-        voice_id=voice.voice_id,
+        subject_id=voice.voice_id,
         account_id=voice.account_id or "",
-        payload='{"asset": "x"}',
+        payload='{"sample_key": "x"}',
         created_at=created_at,
+        priority=USER_PRIORITY,
     )
 
 
@@ -228,7 +239,7 @@ async def test_a_clone_and_its_job_are_written_together_and_leased_once(store: S
     assert await store.lease_job("worker-b", now=4000, lease_until=6000) is None
 
 
-async def test_an_expired_lease_is_taken_again_and_the_old_owner_cannot_finish(
+async def test_an_expired_lease_is_taken_again_and_the_old_owner_cannot_end_it(
     store: Store,
 ) -> None:
     owner = await make_account(store, "owner")
@@ -240,17 +251,55 @@ async def test_an_expired_lease_is_taken_again_and_the_old_owner_cannot_finish(
     assert retaken is not None
     assert (retaken.lease_owner, retaken.attempts) == ("worker-b", 2)
 
-    complete = dataclasses.replace(voice, status="complete", gender="female")
     assert await store.extend_job_lease(job.job_id, "worker-a", 9999) is False
-    assert not await store.finish_job(job.job_id, "worker-a", "done", None, complete, 5)
-    assert await store.get_private_voice(voice.voice_id, owner.account_id) == voice
-
-    assert await store.finish_job(job.job_id, "worker-b", "done", None, complete, 6)
-    assert await store.get_private_voice(voice.voice_id, owner.account_id) == complete
+    assert not await store.end_job(job.job_id, "worker-a", "done", None)
+    assert await store.end_job(job.job_id, "worker-b", "done", None)
     finished = await store.get_job(job.job_id)
     assert finished is not None
     assert (finished.state, finished.lease_owner) == ("done", None)
     assert await store.lease_job("worker-c", now=99_999, lease_until=100_000) is None
+
+
+async def test_a_clone_is_settled_once_while_processing(store: Store) -> None:
+    owner = await make_account(store, "owner")
+    voice = private_voice(owner.account_id)
+    await store.insert_voice_with_job(voice, clone_job(voice), updated_at=1)
+    complete = dataclasses.replace(voice, status="complete", gender="female")
+    assert await store.settle_voice(complete, 5) is True
+    assert await store.get_private_voice(voice.voice_id, owner.account_id) == complete
+    late = dataclasses.replace(voice, status="failed", failure_message="late")
+    assert await store.settle_voice(late, 6) is False  # a slower duplicate changes nothing
+    assert await store.get_private_voice(voice.voice_id, owner.account_id) == complete
+
+
+async def test_background_jobs_wait_for_user_jobs_and_ids_run_once(store: Store) -> None:
+    owner = await make_account(store, "owner")
+    background = Job("b" * 32, "preview", None, None, "{}", 1000, BACKGROUND_PRIORITY)
+    assert await store.insert_job(background) is True
+    assert await store.insert_job(background) is False  # the same work is recorded once
+    voice = private_voice(owner.account_id)
+    user = clone_job(voice, created_at=2000)  # newer, but a person waits for it
+    await store.insert_voice_with_job(voice, user, updated_at=1)
+    assert await store.lease_job("a", 5000, 6000, min_priority=USER_PRIORITY) is not None
+    assert await store.lease_job("b", 5000, 6000, min_priority=USER_PRIORITY) is None
+    leased = await store.lease_job("b", 5000, 6000)
+    assert leased is not None
+    assert leased.job_id == background.job_id
+
+
+async def test_recorded_jobs_are_dispatched_once(store: Store) -> None:
+    job = Job("c" * 32, "preview", None, None, "{}", 1000, BACKGROUND_PRIORITY)
+    await store.insert_job(job)
+    assert [j.job_id for j in await store.jobs_to_dispatch(before=2000)] == [job.job_id]
+    assert await store.jobs_to_dispatch(before=500) == []
+    assert await store.mark_job_dispatched(job.job_id) is True
+    assert await store.mark_job_dispatched(job.job_id) is False
+    assert await store.jobs_to_dispatch(before=2000) == []
+    assert await store.lease_job("a", 5000, 6000) is None  # the task engine runs it now
+    await store.record_job_outcome(job.job_id, "done", None, 1)
+    recorded = await store.get_job(job.job_id)
+    assert recorded is not None
+    assert (recorded.state, recorded.attempts) == ("done", 1)
 
 
 async def test_jobs_are_leased_oldest_first(store: Store) -> None:

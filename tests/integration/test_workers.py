@@ -9,7 +9,7 @@ import pytest
 
 from tests.integration.jobs import die, pid, sleep_then_pid
 from voxhub.errors import WorkerFailed, WorkersBusy
-from voxhub.services import WorkerPool
+from voxhub.workers import WorkerPool
 
 pytestmark = pytest.mark.anyio
 

@@ -16,11 +16,15 @@ from fastapi.testclient import TestClient
 from voxhub.api import create_app
 from voxhub.container import build_services
 from voxhub.engines import Engine, EngineVoice, PieceAudio, SpokenSpan
-from voxhub.services import InlineRunner, Services
+from voxhub.jobs import JobHandler, JobWorker, StoreQueue
+from voxhub.services import Services
 from voxhub.services.catalog import sync_catalog
+from voxhub.services.clones import CLONE_JOB
+from voxhub.services.previews import PREVIEW_JOB
 from voxhub.settings import load_settings
 from voxhub.storage import MemoryStorage
 from voxhub.store import MemoryStore
+from voxhub.workers import InlineRunner
 
 
 class StaticEngine(Engine):
@@ -67,13 +71,23 @@ def unit_services(store: MemoryStore, engine_names: list[str], **environ: str) -
             "VOXHUB_AUTH_CACHE_SECONDS": "0",
             "VOXHUB_FILE_SECRET": "unit-test-secret",
             "VOXHUB_RENDER_PREVIEWS": "false",
-            "VOXHUB_PROCESS_CLONES": "false",  # the tests run clone jobs one by one
             **environ,
         }
     )
     return build_services(
-        settings, store, MemoryStorage(), InlineRunner(), engine_names=engine_names
-    )
+        settings, store, MemoryStorage(), InlineRunner(), StoreQueue(store),
+        engine_names=engine_names,
+    )  # fmt: skip
+
+
+def run_next_job(services: Services) -> bool:
+    """Lease the next job and run it to its end, as a job worker would (False: none ready)."""
+    handlers: dict[str, JobHandler] = {
+        CLONE_JOB: services.clones,
+        PREVIEW_JOB: services.previews,
+    }
+    worker = JobWorker(services.queue, handlers, owner="unit-test")
+    return asyncio.run(worker.run_once())
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from tests.audio_fixtures import PNG_HEADER, other_speaker, wav_bytes
 from tests.contract import hosted_validator, seed_response_validator
-from tests.unit.conftest import account_of, follow, issue_key, unit_services
+from tests.unit.conftest import account_of, follow, issue_key, run_next_job, unit_services
 from voxhub.api import create_app
 from voxhub.engines import EspeakEngine, PiperEngine
 from voxhub.ids import public_voice_id
@@ -80,7 +80,7 @@ def test_a_clone_is_accepted_at_once_then_completes_and_speaks(
     assert processing["status"] == "processing"
     assert processing["preview_audio_url"] is None
 
-    assert asyncio.run(clone_services.clones.process_next()) is True
+    assert run_next_job(clone_services) is True
     response = get_voice(clone_client, key, voice_id)
     seed_response_validator(200).validate(response.json())
     done = response.json()["data"]
@@ -116,7 +116,7 @@ def test_an_unusable_sample_fails_with_a_message(
 ) -> None:
     silence = wav_bytes(np.zeros(16000 * 8, np.float32), 16000)
     voice_id = clone(clone_client, key, b64(silence)).json()["data"]["voice_clone_id"]
-    asyncio.run(clone_services.clones.process_next())
+    run_next_job(clone_services)
     data = get_voice(clone_client, key, voice_id).json()["data"]
     assert data["status"] == "failed"
     assert "silent" in data["failure_message"]
@@ -203,7 +203,7 @@ def test_delete_is_404_for_others_and_unknown_and_403_for_public_voices(
         clone_client.delete(f"/v3/voices/{voice_id}", headers={"x-api-key": key}).status_code == 200
     )
     assert get_voice(clone_client, key, voice_id).status_code == 404
-    assert asyncio.run(clone_services.clones.process_next()) is False  # its job went with it
+    assert run_next_job(clone_services) is False  # its job went with it
 
 
 def test_a_clone_past_its_deadline_is_never_shown_processing(
@@ -216,7 +216,7 @@ def test_a_clone_past_its_deadline_is_never_shown_processing(
     shown = get_voice(clone_client, key, voice_id).json()["data"]
     assert shown["status"] == "failed"
     assert "could not process" in shown["failure_message"]
-    assert asyncio.run(clone_services.clones.process_next()) is True
+    assert run_next_job(clone_services) is True
     stored = store.voices[voice_id]  # type: ignore[attr-defined]
     assert (stored.status, stored.failure_message) == ("failed", shown["failure_message"])
 
@@ -225,7 +225,7 @@ def test_another_accounts_clone_and_asset_are_404_in_every_endpoint(
     clone_client: TestClient, clone_services: Services, key: str, reference_wav: bytes
 ) -> None:
     voice_id = clone(clone_client, key, b64(reference_wav)).json()["data"]["voice_clone_id"]
-    asyncio.run(clone_services.clones.process_next())
+    run_next_job(clone_services)
     files = {"file": ("me.wav", reference_wav, "audio/wav")}
     asset_id = clone_client.post("/v3/assets", files=files, headers={"x-api-key": key}).json()[
         "data"
@@ -259,6 +259,6 @@ def test_a_49_mb_sample_is_accepted_and_a_51_mb_one_refused(
     too_big = clone(clone_client, key, b64(reference_wav + bytes(51 * mb - len(reference_wav))))
     assert too_big.status_code == 413
     assert too_big.json()["error"]["code"] == "payload_too_large"
-    assert asyncio.run(clone_services.clones.process_next()) is True
+    assert run_next_job(clone_services) is True
     voice_id = accepted.json()["data"]["voice_clone_id"]
     assert get_voice(clone_client, key, voice_id).json()["data"]["status"] in ("complete", "failed")

@@ -13,15 +13,15 @@ from fastapi.testclient import TestClient
 from tests.audio_fixtures import decoded_seconds
 from tests.conftest import private_voice
 from tests.contract import hosted_speech_request_validator, hosted_speech_response_validator
-from tests.unit.conftest import account_of, follow, issue_key, unit_services
+from tests.unit.conftest import account_of, follow, issue_key, run_next_job, unit_services
 from voxhub.api import create_app
 from voxhub.engines import EspeakEngine, PiperEngine
 from voxhub.ids import public_voice_id
 from voxhub.services import Services
 from voxhub.services.catalog import sync_catalog
 from voxhub.services.previews import PreviewService
-from voxhub.services.script import words_of
 from voxhub.store import MemoryStore
+from voxhub.workers.script import words_of
 
 ESPEAK_EN = public_voice_id("espeak", "gmw/en-US")
 JOE = public_voice_id("piper", "en_US-joe-medium")
@@ -231,9 +231,18 @@ def test_previews_are_rendered_once_and_shown_by_get_and_list(
     headers = {"x-api-key": key}
     before = speech_client.get(f"/v3/voices/{JOE}", headers=headers).json()["data"]
     assert before["preview_audio_url"] is None
-    made = asyncio.run(speech_services.previews.render_missing())
+    voices = len(speech_services.voices.public_voices)
+    queue = speech_services.queue
+    assert asyncio.run(speech_services.previews.enqueue_missing(queue)) == voices
+    assert asyncio.run(speech_services.previews.enqueue_missing(queue)) == 0  # asked twice
+    ran = 0
+    while run_next_job(speech_services):
+        ran += 1
+    assert ran == voices
     mute = {"Cherokee", "Chuvash", "Sindarin"}  # eSpeak NG reads no digits in these
-    assert made == len(speech_services.voices.public_voices) - len(mute)
+    jobs = speech_services.store.jobs.values()  # type: ignore[attr-defined]
+    failed = {j.subject_id for j in jobs if j.state == "failed"}
+    assert {speech_services.voices.public_voice(v).name for v in failed} == mute  # type: ignore[union-attr]
 
     detail = speech_client.get(f"/v3/voices/{JOE}", headers=headers).json()["data"]
     preview = follow(speech_client, detail["preview_audio_url"])
@@ -249,5 +258,7 @@ def test_previews_are_rendered_once_and_shown_by_get_and_list(
         restarted.voices, restarted.runner, speech_services.files.storage
     )
     asyncio.run(restarted.voices.load_catalog())
-    assert asyncio.run(restarted_previews.render_missing()) == 0
+    assert asyncio.run(restarted_previews.find_existing()) == voices - len(mute)
+    # the voices that cannot have one are remembered: nothing is asked again
+    assert asyncio.run(restarted_previews.enqueue_missing(restarted.queue)) == 0
     assert all(bool(v.preview_key) != (v.name in mute) for v in restarted.voices.public_voices)

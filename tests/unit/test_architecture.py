@@ -13,9 +13,23 @@ import voxhub
 
 SRC = Path(voxhub.__file__).parent
 # A layer may import only what is listed for it (besides itself and the shared top modules).
+# api -> services -> jobs, store, storage; services hand work to workers, which run audio and
+# engines in worker processes and never reach back up.
 ALLOWED = {
     "api": {"services", "domain", "errors", "ids"},
-    "services": {"store", "storage", "audio", "engines", "domain", "errors", "ids"},
+    "services": {
+        "jobs",
+        "store",
+        "storage",
+        "workers",
+        "audio",
+        "engines",
+        "domain",
+        "errors",
+        "ids",
+    },
+    "jobs": {"store", "domain", "errors", "ids"},
+    "workers": {"audio", "engines", "domain", "errors"},
     "store": {"domain", "errors", "ids"},
     "storage": {"domain", "errors"},
     "audio": {"engines", "domain", "errors"},

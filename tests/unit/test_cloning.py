@@ -9,10 +9,11 @@ import pytest
 
 from tests.unit.conftest import unit_services
 from voxhub.engines import EspeakEngine, KokoroEngine, PiperEngine
-from voxhub.services import Services, cloning
+from voxhub.services import Services
 from voxhub.services.catalog import sync_catalog
-from voxhub.services.cloning import BaseVoice, choose_base
 from voxhub.store import MemoryStore
+from voxhub.workers import cloning
+from voxhub.workers.cloning import BaseVoice, choose_base
 
 _EMBEDDINGS = {"alpha": [1.0, 0.0, 0.0], "kumo": [0.0, 1.0, 0.0], "joe": [0.0, 0.6, 0.8]}
 _CANDIDATES = (

@@ -12,8 +12,8 @@ import pytest
 
 from tests.unit.conftest import StaticEngine
 from voxhub.engines import Samples, VoiceProfile, register_transform
-from voxhub.services.render import RenderJob, RenderResult, render
-from voxhub.services.script import SENTENCE_PAUSE, parse_input
+from voxhub.workers.render import RenderJob, RenderResult, render
+from voxhub.workers.script import SENTENCE_PAUSE, parse_input
 
 ENGINES = {"static": StaticEngine()}
 RATE = StaticEngine.rate

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from voxhub.errors import InvalidParameter
-from voxhub.services.script import MAX_PIECE_CHARS, Pause, Piece, parse_input, words_of
+from voxhub.workers.script import MAX_PIECE_CHARS, Pause, Piece, parse_input, words_of
 
 
 def texts(script_parts: list[Piece | Pause]) -> list[str | float]:

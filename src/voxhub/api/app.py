@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.routing import BaseRoute
 
 import voxhub
 from voxhub.api.auth import SECURITY_SCHEMES
@@ -19,18 +19,30 @@ from voxhub.api.limits import BodyLimitMiddleware
 from voxhub.api.middleware import RequestContextMiddleware
 from voxhub.api.routes import assets, clones, files, health, speech, voices
 from voxhub.services import Services
+from voxhub.services.background import api_tasks
 
 __all__ = [
+    "ROUTE_ORDER",
     "ServicesFactory",
-    "background_tasks",
     "create_app",
     "install_common",
     "new_fastapi",
 ]
 
 ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
-log = logging.getLogger(__name__)
-PURGE_INTERVAL_SECONDS = 3600
+# Routes in the order they are matched. Fixed paths under /v3/voices/ (speech, clone) come
+# before the voice-id routes; Get Voice's fast route before FastAPI's documented one (they
+# share a path: Starlette answers a method mismatch from the first route whose path matches,
+# so DELETE's route, in clones, comes first too).
+ROUTE_ORDER: tuple[APIRouter | BaseRoute, ...] = (
+    speech.router,
+    clones.router,
+    voices.get_voice_fast_route,
+    voices.router,
+    assets.router,
+    files.router,
+    health.router,
+)
 
 
 def new_fastapi(**options: Any) -> FastAPI:
@@ -48,41 +60,6 @@ def install_common(app: FastAPI) -> None:
     app.add_middleware(RequestContextMiddleware)
 
 
-def background_tasks(registry: Services) -> list[asyncio.Task[None]]:
-    """Work a serving process does besides requests: previews, expired speech files."""
-    tasks = [asyncio.create_task(_purge_expired_speech(registry))]
-    if registry.render_previews:
-        tasks.append(asyncio.create_task(_render_previews(registry)))
-    if registry.process_clones:
-        tasks.append(asyncio.create_task(registry.clones.run_jobs()))
-    if registry.measure_base_voices:
-        tasks.append(asyncio.create_task(_measure_base_voices(registry)))
-    return tasks
-
-
-async def _measure_base_voices(registry: Services) -> None:
-    try:
-        measured = await registry.clones.measure_base_voices()
-    except Exception:  # a clone measures what it needs itself; this only saves it the wait
-        log.exception("could not measure the base voices ahead of clones")
-        return
-    log.info("base voices measured for cloning", extra={"voices": measured})
-
-
-async def _render_previews(registry: Services) -> None:
-    made = await registry.previews.render_missing()
-    log.info("public voice previews ready", extra={"rendered": made})
-
-
-async def _purge_expired_speech(registry: Services) -> None:
-    while True:
-        try:
-            await registry.speech.purge_expired()
-        except Exception:
-            log.exception("could not purge expired speech files")
-        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
-
-
 def create_app(open_services: ServicesFactory) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -92,7 +69,7 @@ def create_app(open_services: ServicesFactory) -> FastAPI:
             # garbage collector's full passes, which otherwise stall requests for tens of ms.
             gc.collect()
             gc.freeze()
-            tasks = background_tasks(opened)
+            tasks = api_tasks(opened)
             try:
                 yield
             finally:
@@ -109,22 +86,16 @@ def create_app(open_services: ServicesFactory) -> FastAPI:
         redoc_url=None,
     )
     install_common(app)
-    app.include_router(speech.router)
-    app.include_router(clones.router)
-    # First the speech route (/v3/voices/speech is not a voice id), then Get Voice's fast
-    # route: Starlette answers a method mismatch from the first route whose path matches.
-    clone_routes = app.router.routes.pop()
-    speech_routes = app.router.routes.pop()
-    app.router.routes[0:0] = [speech_routes, clone_routes, voices.get_voice_fast_route]
+    for entry in ROUTE_ORDER:
+        if isinstance(entry, APIRouter):
+            app.include_router(entry)
+        else:
+            app.router.routes.append(entry)
     body_limits = {
         clones.CLONE_PATH: clones.MAX_CLONE_BODY_BYTES,
         assets.ASSETS_PATH: assets.MAX_UPLOAD_BODY_BYTES,
     }
     app.add_middleware(BodyLimitMiddleware, limits=body_limits)
-    app.include_router(voices.router)
-    app.include_router(assets.router)
-    app.include_router(files.router)
-    app.include_router(health.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

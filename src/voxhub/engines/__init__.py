@@ -16,7 +16,13 @@ from voxhub.engines.base import Engine, EngineVoice, PieceAudio, Samples, Spoken
 from voxhub.engines.espeak import EspeakEngine
 from voxhub.engines.kokoro import KokoroEngine
 from voxhub.engines.piper import PiperEngine
-from voxhub.engines.profile import VoiceProfile, apply_transform, register_transform
+from voxhub.engines.profile import (
+    VoiceProfile,
+    apply_transform,
+    profile_json,
+    profile_of,
+    register_transform,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -31,6 +37,8 @@ __all__ = [
     "VoiceProfile",
     "apply_transform",
     "installed_engines",
+    "profile_json",
+    "profile_of",
     "register_transform",
 ]
 

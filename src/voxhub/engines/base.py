@@ -66,6 +66,9 @@ class Engine(abc.ABC):
     name: str
     #: Whether ``synthesize`` returns spans (so the pipeline can give word timestamps).
     aligns: bool = False
+    #: A neural voice: clones of its language start from such voices (a converted neural
+    #: voice stays natural where a formant voice would not). A plug-in engine says so too.
+    neural: bool = False
 
     @abc.abstractmethod
     def voices(self) -> list[EngineVoice]:

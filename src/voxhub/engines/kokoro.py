@@ -42,6 +42,7 @@ def _installed() -> bool:
 
 class KokoroEngine(Engine):
     name = "kokoro"
+    neural = True
     aligns = False
 
     def __init__(self, cache_dir: Path | None = None) -> None:

@@ -96,6 +96,7 @@ def group_words(counts: list[int], groups: int) -> list[tuple[int, int]]:
 
 class PiperEngine(Engine):
     name = "piper"
+    neural = True
     aligns = True
 
     def __init__(self, packages: tuple[PiperPackage, ...] = PACKAGES) -> None:

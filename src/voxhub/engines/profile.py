@@ -8,13 +8,22 @@ timestamps stay true. Public voices have no transformation.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from voxhub.domain import Voice
 from voxhub.engines.base import Samples
 
-__all__ = ["Transform", "VoiceProfile", "apply_transform", "register_transform"]
+__all__ = [
+    "Transform",
+    "VoiceProfile",
+    "apply_transform",
+    "profile_json",
+    "profile_of",
+    "register_transform",
+]
 
 Transform = Callable[[Samples, int, Mapping[str, Any]], Samples]
 _TRANSFORMS: dict[str, Transform] = {}
@@ -26,6 +35,22 @@ class VoiceProfile:
     voice_key: str
     transform: str | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+def profile_of(voice: Voice) -> VoiceProfile:
+    """How the pipeline speaks in a voice: a public voice is its engine's voice as it is; a
+    clone is its base voice with the transform its stored profile names."""
+    if not voice.profile:
+        return VoiceProfile(engine=voice.engine, voice_key=voice.engine_voice)
+    stored = json.loads(voice.profile)
+    return VoiceProfile(voice.engine, voice.engine_voice, stored["transform"], stored["parameters"])
+
+
+def profile_json(profile: VoiceProfile, **facts: Any) -> str:
+    """A clone's profile as stored with its voice: the transform and its parameters, and
+    ``facts`` measured while cloning (kept for inspection; speech ignores them)."""
+    return json.dumps({"transform": profile.transform, "parameters": dict(profile.parameters),
+                       **facts})  # fmt: skip
 
 
 def register_transform(name: str, transform: Transform) -> None:

@@ -11,15 +11,12 @@ from voxhub.services.ratelimit import RateLimitService
 from voxhub.services.registry import Services
 from voxhub.services.speech import SpeechRequest, SpeechResult, SpeechService
 from voxhub.services.voices import VoiceService
-from voxhub.services.workers import InlineRunner, JobRunner, WorkerPool
 
 __all__ = [
     "AssetService",
     "FileService",
     "IdempotencyService",
-    "InlineRunner",
     "IssuedKey",
-    "JobRunner",
     "KeyService",
     "PreviewService",
     "RateLimitService",
@@ -29,5 +26,4 @@ __all__ = [
     "SpeechResult",
     "SpeechService",
     "VoiceService",
-    "WorkerPool",
 ]

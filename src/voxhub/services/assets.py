@@ -17,12 +17,12 @@ from voxhub.domain import Asset
 from voxhub.errors import InvalidParameter, NotFound
 from voxhub.ids import is_voice_id, new_asset_id
 from voxhub.services.files import FileService
+from voxhub.storage.layout import asset_key
 from voxhub.store import Store
 
 __all__ = ["MAX_ASSET_BYTES", "AssetService", "clean_name"]
 
 MAX_ASSET_BYTES = 32 * 1024 * 1024
-ASSET_FOLDER = "assets"
 _FORMATS = "wav, mp3, m4a/aac, ogg/opus, flac or webm"
 
 
@@ -49,7 +49,7 @@ class AssetService:
                 param="file",
             )
         asset_id = new_asset_id()
-        key = f"{ASSET_FOLDER}/{asset_id}.{sniffed.extension}"
+        key = asset_key(asset_id, sniffed.extension)
         await asyncio.to_thread(self._files.storage.put, key, data)
         asset = Asset(
             asset_id=asset_id,

@@ -1,12 +1,12 @@
 """Instant voice cloning: accept a sample at once, process it durably, delete on request.
 
 ``create`` checks the request, stores the sample and writes the voice (``processing``) and its
-job in one transaction, then answers. ``run_jobs`` — a loop each serving process runs — leases
-jobs, hands the audio work to the worker pool while extending the lease, and ends each job with
-its voice's outcome in one transaction. A job whose process died is leased again when its lease
-runs out; after ``MAX_ATTEMPTS`` leases, or past the processing deadline, the clone fails with a
-message that says the service could not process it. A deleted clone's job loses its lease, and
-its worker is stopped.
+job in one transaction, hands the job to the queue, and answers. A job worker — in any process
+on any host — leases the job and calls ``run``: the audio work goes to the worker pool, and the
+outcome is written to the voice only while it is still ``processing`` (the first worker to
+finish settles it; a slower duplicate changes nothing). A job tried too often, or past the
+processing deadline, is abandoned: the clone fails with a message that says the service could
+not process it. A deleted clone's job loses its lease, and its worker is stopped.
 """
 
 from __future__ import annotations
@@ -14,15 +14,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
 import logging
-import os
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass, replace
-from typing import Any
 
 from voxhub.audio.sniff import sniff_audio
-from voxhub.domain import Job, Voice
+from voxhub.domain import USER_PRIORITY, Job, Voice
 from voxhub.errors import (
     Forbidden,
     InvalidParameter,
@@ -30,12 +28,18 @@ from voxhub.errors import (
     PayloadTooLarge,
     ResourceLimitExceeded,
     VoiceNotFound,
-    WorkerFailed,
     WorkersBusy,
 )
 from voxhub.ids import is_voice_id, new_voice_id
+from voxhub.jobs import JobQueue
 from voxhub.services.assets import AssetService
-from voxhub.services.cloning import (
+from voxhub.services.fetch import UrlFetcher
+from voxhub.services.previews import preview_text
+from voxhub.services.voices import OVERDUE_MESSAGE, VoiceService
+from voxhub.storage import Storage
+from voxhub.storage.layout import clone_folder, clone_preview_key, clone_sample_key
+from voxhub.store import Store
+from voxhub.workers.cloning import (
     BaseVoice,
     CloneJob,
     CloneOutcome,
@@ -43,20 +47,15 @@ from voxhub.services.cloning import (
     measure_voices,
     process_clone,
 )
-from voxhub.services.fetch import UrlFetcher
-from voxhub.services.previews import preview_text
-from voxhub.services.voices import OVERDUE_MESSAGE, VoiceService
-from voxhub.services.workers import JobRunner
-from voxhub.storage import Storage
-from voxhub.store import Store
+from voxhub.workers.pool import JobRunner
 
-__all__ = ["CloneLimits", "CloneRequest", "CloneService"]
+__all__ = ["CLONE_JOB", "CloneLimits", "CloneRequest", "CloneService", "sample_key_of"]
 
 log = logging.getLogger(__name__)
 
 MAX_SAMPLE_BYTES = 50 * 1024 * 1024
 MAX_ATTEMPTS = 3
-_NEURAL_FIRST = {"piper": 0, "kokoro": 0}
+CLONE_JOB = "clone"
 _COULD_NOT_PROCESS = (
     "The service could not process this sample (it was tried {attempts} times). Please try "
     "again later; if it keeps failing, try another recording."
@@ -93,6 +92,7 @@ class CloneService:
         assets: AssetService,
         runner: JobRunner,
         fetcher: UrlFetcher,
+        queue: JobQueue,
         limits: CloneLimits = CloneLimits(),
     ) -> None:
         self._store = store
@@ -101,8 +101,8 @@ class CloneService:
         self._assets = assets
         self._runner = runner
         self._fetcher = fetcher
+        self._queue = queue
         self._limits = limits
-        self._owner = f"{os.uname().nodename}:{os.getpid()}:{id(self):x}"
 
     # --- accepting a clone -------------------------------------------------------------
 
@@ -122,7 +122,7 @@ class CloneService:
                 param="audio",
             )
         voice_id = new_voice_id()
-        sample_key = f"clones/{voice_id}/sample.{sniffed.extension}"
+        sample_key = clone_sample_key(voice_id, sniffed.extension)
         await asyncio.to_thread(self._storage.put, sample_key, audio)
         now = time.time()
         voice = Voice(
@@ -132,11 +132,19 @@ class CloneService:
             support_locale=False, status="processing", created_at=int(now),
         )  # fmt: skip
         job = Job(
-            job_id=new_voice_id(), kind="clone", voice_id=voice_id, account_id=account_id,
-            payload=sample_key, created_at=int(now * 1000),
+            job_id=new_voice_id(), kind=CLONE_JOB, subject_id=voice_id, account_id=account_id,
+            payload=json.dumps({"sample_key": sample_key}), created_at=int(now * 1000),
+            priority=USER_PRIORITY,
         )  # fmt: skip
         await self._store.insert_voice_with_job(voice, job, updated_at=time.time_ns() // 1000)
+        await self._dispatch(job)
         return voice_id
+
+    async def _dispatch(self, job: Job) -> None:
+        try:
+            await self._queue.dispatch(job)
+        except Exception:  # recorded with its voice: the queue's recovery hands it over
+            log.exception("could not dispatch a clone job now", extra={"job": job.job_id})
 
     def _language(self, hint: str | None) -> BaseVoice:
         """The first candidate base voice for the language (English when none is given: no
@@ -153,10 +161,9 @@ class CloneService:
             if (v.locale or "").split("-", 1)[0].casefold() == code
             or v.language.casefold() == language.casefold()
         ]  # fmt: skip
-        best = min((_NEURAL_FIRST.get(v.engine, 1) for v in voices), default=1)
-        voices = sorted(
-            (v for v in voices if _NEURAL_FIRST.get(v.engine, 1) == best), key=lambda v: v.name
-        )
+        if any(self._voices.is_neural(v) for v in voices):
+            voices = [v for v in voices if self._voices.is_neural(v)]
+        voices = sorted(voices, key=lambda v: v.name)
         return tuple(
             BaseVoice(v.engine, v.engine_voice, v.gender, v.language, measure_text(_code(v)))
             for v in voices
@@ -188,100 +195,65 @@ class CloneService:
         )
         if removed is None:
             raise VoiceNotFound()
-        await asyncio.to_thread(self._storage.delete_folder, f"clones/{voice_id}")
+        await asyncio.to_thread(self._storage.delete_folder, clone_folder(voice_id))
 
-    # --- processing --------------------------------------------------------------------
+    # --- processing (a job handler: see voxhub.jobs.worker) --------------------------------
 
-    async def measure_base_voices(self) -> int:
-        """Have the workers measure the neural base voices of every language now, so the first
-        clone of a language does not wait for it (kept on disk: later starts find them)."""
-        codes = {
-            (v.locale or "").split("-", 1)[0].casefold()
-            for v in self._voices.public_voices
-            if v.engine in _NEURAL_FIRST
-        }
+    async def measure_base_voices(self, idle: asyncio.Event | None = None) -> int:
+        """Have the workers measure the neural base voices of every language (English first),
+        one voice at a time and only while ``idle`` is set, so the first clone of a language
+        does not wait for it (kept on disk: later starts find them)."""
+        codes = {_code(v) for v in self._voices.public_voices if self._voices.is_neural(v)}
         measured = 0
-        for code in sorted(codes):
-            while True:
-                try:
-                    measured += await self._runner.run(measure_voices, self.candidates(code))
-                    break
-                except WorkersBusy as busy:  # clones and speech come first
-                    await asyncio.sleep(busy.retry_after)
+        for code in sorted(codes, key=lambda c: (c != "en", c)):
+            for candidate in self.candidates(code):
+                if idle is not None:
+                    await idle.wait()
+                while True:
+                    try:
+                        measured += await self._runner.run(measure_voices, (candidate,))
+                        break
+                    except WorkersBusy as busy:
+                        await asyncio.sleep(busy.retry_after)
         return measured
 
-    async def run_jobs(self, idle_seconds: float = 0.5) -> None:
-        """Lease and process clone jobs until cancelled (one at a time per process)."""
-        while True:
-            try:
-                worked = await self.process_next()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the loop must outlive any one job; the job is retried
-                log.exception("a clone job stopped unexpectedly")
-                worked = False
-            if not worked:
-                await asyncio.sleep(idle_seconds)
-
-    async def process_next(self) -> bool:
-        """Lease one job and process it; False when none was ready."""
-        now = int(time.time() * 1000)
-        job = await self._store.lease_job(self._owner, now, now + self._limits.lease_ms)
-        if job is None:
-            return False
-        await self._process(job, self._owner)
-        return True
-
-    async def _process(self, job: Job, owner: str) -> None:
-        voice = await self._store.get_private_voice(job.voice_id, job.account_id)
+    async def run(self, job: Job) -> str | None:
+        voice = await self._clone_of(job)
         if voice is None:  # deleted while queued
-            return
-        too_old = time.time() - (voice.created_at or 0) > self._limits.deadline_seconds
-        if job.attempts > MAX_ATTEMPTS or too_old:
-            message = (
-                OVERDUE_MESSAGE if too_old else _COULD_NOT_PROCESS.format(attempts=MAX_ATTEMPTS)
-            )
-            await self._finish(job, owner, replace(voice, status="failed", failure_message=message))
-            return
-        try:
-            outcome = await self._with_lease(job, owner, self._outcome(job, voice))
-        except LeaseLost:
-            return
-        except Exception as exc:  # worker died, pool busy, or a bug: try again (attempts count)
-            if not isinstance(exc, (WorkerFailed, WorkersBusy)):
-                log.exception("a clone job failed unexpectedly", extra={"job": job.job_id})
-            await self._store.extend_job_lease(job.job_id, owner, 0)  # release it now
-            return
-        await self._finish(job, owner, await self._outcome_voice(voice, outcome))
+            return None
+        if voice.status != "processing":  # settled by a worker that died before ending the job
+            return voice.failure_message
+        if time.time() - (voice.created_at or 0) > self._limits.deadline_seconds:
+            await self._settle(replace(voice, status="failed", failure_message=OVERDUE_MESSAGE))
+            return OVERDUE_MESSAGE
+        outcome = await self._outcome(job, voice)
+        settled = await self._outcome_voice(voice, outcome)
+        await self._settle(settled)
+        return settled.failure_message
+
+    async def abandon(self, job: Job, reason: str) -> None:
+        voice = await self._clone_of(job)
+        if voice is not None and voice.status == "processing":
+            message = _COULD_NOT_PROCESS.format(attempts=MAX_ATTEMPTS)
+            await self._settle(replace(voice, status="failed", failure_message=message))
+
+    async def _clone_of(self, job: Job) -> Voice | None:
+        if job.subject_id is None or job.account_id is None:
+            return None
+        return await self._store.get_private_voice(job.subject_id, job.account_id)
 
     async def _outcome(self, job: Job, voice: Voice) -> CloneOutcome:
-        audio = await asyncio.to_thread(self._storage.read, job.payload)
+        audio = await asyncio.to_thread(self._storage.read, sample_key_of(job))
         if audio is None:
             return CloneOutcome(failure="The uploaded sample was lost. Please upload it again.")
         language = voice.language if voice.locale is None else voice.locale
         plan = CloneJob(audio, self.candidates(language), preview_text(voice))
         return await self._runner.run(process_clone, plan)
 
-    async def _with_lease(
-        self, job: Job, owner: str, work: Coroutine[Any, Any, CloneOutcome]
-    ) -> CloneOutcome:
-        task = asyncio.ensure_future(work)
-        try:
-            while True:
-                done, _ = await asyncio.wait({task}, timeout=self._limits.lease_seconds / 3)
-                if done:
-                    return task.result()
-                until = int(time.time() * 1000) + self._limits.lease_ms
-                if not await self._store.extend_job_lease(job.job_id, owner, until):
-                    raise LeaseLost()
-        finally:
-            if not task.done():
-                task.cancel()  # stops the worker's job: the pool kills that worker
-
     async def _outcome_voice(self, voice: Voice, outcome: CloneOutcome) -> Voice:
         if outcome.failure is not None or outcome.base is None:
             return replace(voice, status="failed", failure_message=outcome.failure)
-        preview_key = f"clones/{voice.voice_id}/preview.mp3"
+        preview_key = clone_preview_key(voice.voice_id)
         await asyncio.to_thread(self._storage.put, preview_key, outcome.preview or b"")
         return replace(
             voice, status="complete", gender=outcome.gender, engine=outcome.base.engine,
@@ -289,21 +261,21 @@ class CloneService:
             preview_key=preview_key, profile=outcome.profile, failure_message=None,
         )  # fmt: skip
 
-    async def _finish(self, job: Job, owner: str, voice: Voice) -> None:
-        state = "done" if voice.status == "complete" else "failed"
-        updated = time.time_ns() // 1000
-        error = voice.failure_message
-        if not await self._store.finish_job(job.job_id, owner, state, error, voice, updated):
-            log.warning("a clone job ended after losing its lease", extra={"job": job.job_id})
+    async def _settle(self, voice: Voice) -> None:
+        if not await self._store.settle_voice(voice, time.time_ns() // 1000):
+            log.info("a clone was settled already", extra={"voice_id": voice.voice_id})
+
+
+def sample_key_of(job: Job) -> str:
+    """The clone job's sample (older jobs carried the key itself as their payload)."""
+    if job.payload.startswith("{"):
+        return str(json.loads(job.payload)["sample_key"])
+    return job.payload
 
 
 def _code(voice: Voice) -> str:
     """The voice's primary language subtag (``en`` of ``en-US``)."""
     return (voice.locale or "").split("-", 1)[0].casefold()
-
-
-class LeaseLost(Exception):
-    """The job's lease was lost (the clone was deleted, or another worker took it)."""
 
 
 def _decode_base64(data: str) -> bytes:

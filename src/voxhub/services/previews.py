@@ -1,30 +1,36 @@
-"""Preview clips of the public voices: rendered once by the workers, kept in storage.
+"""Preview clips of the public voices: rendered once, by job workers, kept in storage.
 
-A preview's storage key is fixed by the voice and the preview text, so a restart (or another
-API process) finds the clips already made and renders only what is missing. Neural voices come
-first; the eSpeak NG voices, which render in milliseconds, after.
+A preview's storage key is fixed by the voice and the preview text, and so is its job's id: a
+job worker starting enqueues a job for every public voice, and only those never asked for
+before are recorded — a voice that cannot have a preview (it makes no sound for the text) is
+remembered by its failed job, not tried again at every start. The jobs are background work:
+clones and speech go first. API processes look for new clips now and then until every voice
+that can have one has it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 
-from voxhub.domain import Voice
-from voxhub.errors import WorkersBusy
-from voxhub.services.render import NothingSpoken, RenderJob, render
-from voxhub.services.script import parse_input
-from voxhub.services.speech import profile_of
+from voxhub.domain import BACKGROUND_PRIORITY, Job, Voice
+from voxhub.engines import profile_of
+from voxhub.jobs import JobQueue, now_ms
 from voxhub.services.voices import VoiceService
-from voxhub.services.workers import JobRunner
 from voxhub.storage import Storage
+from voxhub.storage.layout import public_preview_key
+from voxhub.workers.pool import JobRunner
+from voxhub.workers.render import NothingSpoken, RenderJob, render
+from voxhub.workers.script import parse_input
 
-__all__ = ["PreviewService", "preview_key", "preview_text"]
+__all__ = ["PREVIEW_JOB", "PreviewService", "preview_key", "preview_text"]
+
+PREVIEW_JOB = "preview"
 
 log = logging.getLogger(__name__)
 
-PREVIEW_FOLDER = "previews/public"
 _SENTENCES = {
     "en": "Hello! This is how I sound. I can read anything you write for me.",
     "ja": "こんにちは。これが私の声です。書いた文章を何でも読み上げます。",
@@ -44,7 +50,7 @@ def preview_text(voice: Voice) -> str:
 
 def preview_key(voice: Voice) -> str:
     version = hashlib.sha256(f"{voice.engine}\n{preview_text(voice)}".encode()).hexdigest()[:8]
-    return f"{PREVIEW_FOLDER}/{voice.voice_id}-{version}.mp3"
+    return public_preview_key(voice.voice_id, version)
 
 
 class PreviewService:
@@ -66,31 +72,47 @@ class PreviewService:
             self._voices.set_preview(voice_id, keys[voice_id])
         return len(found)
 
-    async def render_missing(self) -> int:
-        """Render every missing preview, one job at a time; return how many were made."""
-        await self.find_existing()
-        missing = sorted(self._missing(), key=lambda v: v.engine == "espeak")
-        made = 0
-        for voice in missing:
-            try:
-                await self._render(voice)
-                made += 1
-            except asyncio.CancelledError:
-                raise
-            except NothingSpoken:  # it cannot read the preview text's digits: no preview
-                log.info("no sound for a preview", extra={"voice_id": voice.voice_id})
-            except Exception:
-                log.exception("could not render a preview", extra={"voice_id": voice.voice_id})
-        return made
+    async def watch(self, first_wait: float = 2.0, longest_wait: float = 300.0) -> None:
+        """Find previews other processes render, checking less often while none appear."""
+        wait = first_wait
+        while self._missing():
+            await asyncio.sleep(wait)
+            found = await self.find_existing()
+            wait = first_wait if found else min(longest_wait, wait * 2)
 
-    async def _render(self, voice: Voice) -> None:
+    async def enqueue_missing(self, queue: JobQueue) -> int:
+        """A preview job for every public voice (neural voices first); how many are new."""
+        now = now_ms()
+        ordered = sorted(self._missing(), key=lambda v: not self._voices.is_neural(v))
+        added = 0
+        for position, voice in enumerate(ordered):
+            key = preview_key(voice)
+            job = Job(
+                job_id=hashlib.sha256(key.encode()).hexdigest()[:32], kind=PREVIEW_JOB,
+                subject_id=voice.voice_id, account_id=None, payload=json.dumps({"key": key}),
+                created_at=now + position, priority=BACKGROUND_PRIORITY,
+            )  # fmt: skip
+            added += await queue.enqueue(job)
+        return added
+
+    # --- the job handler (voxhub.jobs.worker) ------------------------------------------
+
+    async def run(self, job: Job) -> str | None:
+        voice = self._voices.public_voice(job.subject_id or "")
+        if voice is None:  # no engine offers it any more
+            return None
         key = preview_key(voice)
+        if await asyncio.to_thread(self._storage.exists, key):
+            self._voices.set_preview(voice.voice_id, key)
+            return None
         script = parse_input(preview_text(voice), "text", pauses=False)
-        while True:
-            try:
-                result = await self._pool.run(render, RenderJob(script, profile_of(voice)))
-                break
-            except WorkersBusy as busy:  # users' requests come first
-                await asyncio.sleep(busy.retry_after)
+        try:
+            result = await self._pool.run(render, RenderJob(script, profile_of(voice)))
+        except NothingSpoken:  # it cannot read the preview text's digits: no preview, ever
+            return "The voice makes no sound for the preview text."
         await asyncio.to_thread(self._storage.put, key, result.audio)
         self._voices.set_preview(voice.voice_id, key)
+        return None
+
+    async def abandon(self, job: Job, reason: str) -> None:
+        log.warning("a preview was given up", extra={"voice_id": job.subject_id})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from voxhub.errors import ServiceUnavailable
+from voxhub.jobs import JobQueue
 from voxhub.services.assets import AssetService
 from voxhub.services.clones import CloneService
 from voxhub.services.files import FileService
@@ -14,8 +15,8 @@ from voxhub.services.previews import PreviewService
 from voxhub.services.ratelimit import RateLimitService
 from voxhub.services.speech import SpeechService
 from voxhub.services.voices import VoiceService
-from voxhub.services.workers import JobRunner
 from voxhub.store import Store
+from voxhub.workers.pool import JobRunner
 
 __all__ = ["Services"]
 
@@ -33,10 +34,9 @@ class Services:
     assets: AssetService
     idempotency: IdempotencyService
     clones: CloneService
+    queue: JobQueue
     render_previews: bool = False
     public_url: str = ""  # the base of file links; empty: each request's own scheme and host
-    process_clones: bool = False  # this process leases and runs clone jobs
-    measure_base_voices: bool = False  # ... and has the base voices measured at start
 
     async def check_ready(self) -> None:
         """Raise ServiceUnavailable unless the database answers."""
@@ -50,3 +50,4 @@ class Services:
     async def close(self) -> None:
         self.runner.close()
         await self.rate_limits.close()
+        await self.queue.close()

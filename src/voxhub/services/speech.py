@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 import uuid
 from dataclasses import dataclass
 
 from voxhub.domain import Voice
-from voxhub.engines import VoiceProfile
+from voxhub.engines import profile_of
 from voxhub.errors import InvalidParameter
 from voxhub.services.files import FileService
-from voxhub.services.render import NothingSpoken, RenderJob, WordTiming, render
-from voxhub.services.script import parse_input
 from voxhub.services.voices import VoiceService
-from voxhub.services.workers import JobRunner
+from voxhub.storage.layout import SPEECH_FOLDER, speech_key
+from voxhub.workers.pool import JobRunner
+from voxhub.workers.render import NothingSpoken, RenderJob, WordTiming, render
+from voxhub.workers.script import parse_input
 
-__all__ = ["SpeechRequest", "SpeechResult", "SpeechService", "profile_of"]
+__all__ = ["SpeechRequest", "SpeechResult", "SpeechService"]
 
 _BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
-SPEECH_FOLDER = "speech"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,15 +40,6 @@ class SpeechResult:
     audio_key: str
     duration: float
     words: list[WordTiming] | None
-
-
-def profile_of(voice: Voice) -> VoiceProfile:
-    """How the pipeline speaks in a voice: a public voice is its engine's voice as it is; a
-    clone is its base voice with the transform its profile names."""
-    if not voice.profile:
-        return VoiceProfile(engine=voice.engine, voice_key=voice.engine_voice)
-    stored = json.loads(voice.profile)
-    return VoiceProfile(voice.engine, voice.engine_voice, stored["transform"], stored["parameters"])
 
 
 def _primary(tag: str) -> str:
@@ -101,7 +91,7 @@ class SpeechService:
             ) from exc
         request_id = uuid.uuid4().hex
         day = time.strftime("%Y%m%d", time.gmtime())
-        key = f"{SPEECH_FOLDER}/{day}/{request_id}.{request.output_format}"
+        key = speech_key(day, request_id, request.output_format)
         await asyncio.to_thread(self._files.storage.put, key, result.audio)
         return SpeechResult(request_id, key, round(result.duration, 3), result.words)
 

@@ -24,11 +24,16 @@ STARFISH = "starfish"
 
 class VoiceService:
     def __init__(
-        self, store: Store, engine_names: Iterable[str], clone_deadline_seconds: int = 600
+        self,
+        store: Store,
+        engine_names: Iterable[str],
+        clone_deadline_seconds: int = 600,
+        neural_engines: Iterable[str] = (),
     ) -> None:
         self._store = store
         self._deadline = clone_deadline_seconds
         self._engine_names = frozenset(engine_names)
+        self._neural = frozenset(neural_engines)
         self._public: dict[str, Voice] = {}
         self._languages: dict[str, str] = {}
 
@@ -41,6 +46,13 @@ class VoiceService:
     @property
     def public_voices(self) -> list[Voice]:
         return list(self._public.values())
+
+    def is_neural(self, voice: Voice) -> bool:
+        """Whether the voice's engine says it is neural (engine metadata, never its name)."""
+        return voice.engine in self._neural
+
+    def public_voice(self, voice_id: str) -> Voice | None:
+        return self._public.get(voice_id)
 
     def is_public(self, voice_id: str) -> bool:
         return voice_id in self._public

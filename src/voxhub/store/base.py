@@ -108,19 +108,44 @@ class Store(abc.ABC):
         """A new clone and the job that processes it, in one transaction."""
 
     @abc.abstractmethod
-    async def lease_job(self, owner: str, now: int, lease_until: int) -> Job | None:
-        """Take the oldest job that is queued or whose lease ran out before ``now``."""
+    async def insert_job(self, job: Job) -> bool:
+        """Record a job unless one with its id exists (False then: ids made from what a job
+        does make it run once, whoever asks for it and however often)."""
+
+    @abc.abstractmethod
+    async def lease_job(
+        self, owner: str, now: int, lease_until: int, min_priority: int = 0
+    ) -> Job | None:
+        """Take the most urgent job (highest priority, then oldest) of at least
+        ``min_priority`` that is queued or whose lease ran out before ``now``."""
 
     @abc.abstractmethod
     async def extend_job_lease(self, job_id: str, owner: str, lease_until: int) -> bool:
         """False when ``owner`` no longer holds the job (its lease ran out and it was taken)."""
 
     @abc.abstractmethod
-    async def finish_job(
-        self, job_id: str, owner: str, state: str, error: str | None, voice: Voice, updated_at: int
-    ) -> bool:
-        """End the job (``done`` or ``failed``) and write its voice, in one transaction —
-        only while ``owner`` still holds it; False (and nothing written) otherwise."""
+    async def end_job(self, job_id: str, owner: str, state: str, error: str | None) -> bool:
+        """End the job (``done`` or ``failed``) while ``owner`` still holds it; False (and
+        nothing written) otherwise."""
+
+    @abc.abstractmethod
+    async def jobs_to_dispatch(self, before: int) -> list[Job]:
+        """Queued jobs recorded before ``before`` (for a task engine: not handed to it yet)."""
+
+    @abc.abstractmethod
+    async def mark_job_dispatched(self, job_id: str) -> bool:
+        """The job was handed to the task engine; False when it was not queued."""
+
+    @abc.abstractmethod
+    async def record_job_outcome(
+        self, job_id: str, state: str, error: str | None, attempts: int
+    ) -> None:
+        """How a job the task engine ran ended (the store keeps the history)."""
+
+    @abc.abstractmethod
+    async def settle_voice(self, voice: Voice, updated_at: int) -> bool:
+        """Write a clone's outcome while it is still ``processing``; False when it is not
+        (already settled by another worker, or deleted)."""
 
     @abc.abstractmethod
     async def get_job(self, job_id: str) -> Job | None: ...

@@ -110,14 +110,23 @@ class MemoryStore(Store):
         await self.insert_voice(voice, updated_at)
         self.jobs[job.job_id] = job
 
-    async def lease_job(self, owner: str, now: int, lease_until: int) -> Job | None:
+    async def insert_job(self, job: Job) -> bool:
+        if job.job_id in self.jobs:
+            return False
+        self.jobs[job.job_id] = job
+        return True
+
+    async def lease_job(
+        self, owner: str, now: int, lease_until: int, min_priority: int = 0
+    ) -> Job | None:
         ready = [
             j for j in self.jobs.values()
-            if j.state == "queued" or (j.state == "running" and (j.lease_until or 0) < now)
+            if (j.state == "queued" or (j.state == "running" and (j.lease_until or 0) < now))
+            and j.priority >= min_priority
         ]  # fmt: skip
         if not ready:
             return None
-        job = min(ready, key=lambda j: (j.created_at, j.job_id))
+        job = min(ready, key=lambda j: (-j.priority, j.created_at, j.job_id))
         leased = dataclasses.replace(
             job, state="running", attempts=job.attempts + 1, lease_owner=owner,
             lease_until=lease_until,
@@ -135,17 +144,40 @@ class MemoryStore(Store):
             self.jobs[job_id] = dataclasses.replace(job, lease_until=lease_until)
         return job is not None
 
-    async def finish_job(
-        self, job_id: str, owner: str, state: str, error: str | None, voice: Voice, updated_at: int
-    ) -> bool:
+    async def end_job(self, job_id: str, owner: str, state: str, error: str | None) -> bool:
         job = self._held(job_id, owner)
         if job is None:
             return False
         self.jobs[job_id] = dataclasses.replace(
             job, state=state, last_error=error, lease_owner=None, lease_until=None
         )
-        if voice.voice_id in self.voices:
-            self.voices[voice.voice_id] = voice
+        return True
+
+    async def jobs_to_dispatch(self, before: int) -> list[Job]:
+        queued = [j for j in self.jobs.values() if j.state == "queued" and j.created_at < before]
+        return sorted(queued, key=lambda j: (-j.priority, j.created_at, j.job_id))[:100]
+
+    async def mark_job_dispatched(self, job_id: str) -> bool:
+        job = self.jobs.get(job_id)
+        if job is None or job.state != "queued":
+            return False
+        self.jobs[job_id] = dataclasses.replace(job, state="dispatched")
+        return True
+
+    async def record_job_outcome(
+        self, job_id: str, state: str, error: str | None, attempts: int
+    ) -> None:
+        job = self.jobs.get(job_id)
+        if job is not None:
+            self.jobs[job_id] = dataclasses.replace(
+                job, state=state, last_error=error, attempts=attempts
+            )
+
+    async def settle_voice(self, voice: Voice, updated_at: int) -> bool:
+        stored = self.voices.get(voice.voice_id)
+        if stored is None or stored.status != "processing":
+            return False
+        self.voices[voice.voice_id] = voice
         return True
 
     async def get_job(self, job_id: str) -> Job | None:
@@ -158,7 +190,7 @@ class MemoryStore(Store):
         voice = await self.get_private_voice(voice_id, account_id)
         if voice is not None:
             del self.voices[voice_id]
-            self.jobs = {k: j for k, j in self.jobs.items() if j.voice_id != voice_id}
+            self.jobs = {k: j for k, j in self.jobs.items() if j.subject_id != voice_id}
         return voice
 
 

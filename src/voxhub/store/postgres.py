@@ -224,9 +224,16 @@ class PostgresStore(Store):
 
         await self._write(work)
 
-    async def lease_job(self, owner: str, now: int, lease_until: int) -> Job | None:
+    async def insert_job(self, job: Job) -> bool:
+        return await self._execute("insert_job", dataclasses.asdict(job)) == 1
+
+    async def lease_job(
+        self, owner: str, now: int, lease_until: int, min_priority: int = 0
+    ) -> Job | None:
+        ready_params = {"now": now, "min_priority": min_priority}
+
         async def work(conn: psycopg.AsyncConnection[Any]) -> Job | None:
-            ready = await (await conn.execute(_SQL["ready_jobs"], {"now": now})).fetchall()
+            ready = await (await conn.execute(_SQL["ready_jobs"], ready_params)).fetchall()
             for (job_id,) in ready:
                 params = {"job_id": job_id, "owner": owner, "now": now, "lease_until": lease_until}
                 # The WHERE is checked again against the row's latest version: of two workers
@@ -243,20 +250,24 @@ class PostgresStore(Store):
         params = {"job_id": job_id, "owner": owner, "lease_until": lease_until}
         return await self._execute("extend_job_lease", params) == 1
 
-    async def finish_job(
-        self, job_id: str, owner: str, state: str, error: str | None, voice: Voice, updated_at: int
-    ) -> bool:
-        ending = {"job_id": job_id, "owner": owner, "state": state, "last_error": error}
-        voice_row = voice_params(voice, updated_at)
+    async def end_job(self, job_id: str, owner: str, state: str, error: str | None) -> bool:
+        params = {"job_id": job_id, "owner": owner, "state": state, "last_error": error}
+        return await self._execute("end_job", params) == 1
 
-        async def work(conn: psycopg.AsyncConnection[Any]) -> bool:
-            async with conn.transaction():
-                if (await conn.execute(_SQL["end_job"], ending)).rowcount != 1:
-                    return False
-                await conn.execute(_SQL["update_voice"], voice_row)
-                return True
+    async def jobs_to_dispatch(self, before: int) -> list[Job]:
+        return [job_from_row(r) for r in await self._fetch("jobs_to_dispatch", {"before": before})]
 
-        return await self._write(work)
+    async def mark_job_dispatched(self, job_id: str) -> bool:
+        return await self._execute("mark_job_dispatched", {"job_id": job_id}) == 1
+
+    async def record_job_outcome(
+        self, job_id: str, state: str, error: str | None, attempts: int
+    ) -> None:
+        params = {"job_id": job_id, "state": state, "last_error": error, "attempts": attempts}
+        await self._execute("record_job_outcome", params)
+
+    async def settle_voice(self, voice: Voice, updated_at: int) -> bool:
+        return await self._execute("settle_voice", voice_params(voice, updated_at)) == 1
 
     async def get_job(self, job_id: str) -> Job | None:
         rows = await self._fetch("get_job", {"job_id": job_id})

@@ -134,21 +134,23 @@ WHERE account_id = :account_id AND endpoint = :endpoint AND idempotency_key = :i
 
 -- insert_job --
 INSERT INTO jobs
-    (job_id, kind, voice_id, account_id, payload, created_at, state, attempts,
+    (job_id, kind, subject_id, account_id, payload, created_at, priority, state, attempts,
      lease_owner, lease_until, last_error)
 VALUES
-    (:job_id, :kind, :voice_id, :account_id, :payload, :created_at, :state, :attempts,
-     :lease_owner, :lease_until, :last_error)
+    (:job_id, :kind, :subject_id, :account_id, :payload, :created_at, :priority, :state,
+     :attempts, :lease_owner, :lease_until, :last_error)
+ON CONFLICT (job_id) DO NOTHING
 
 -- get_job --
-SELECT job_id, kind, voice_id, account_id, payload, created_at, state, attempts,
+SELECT job_id, kind, subject_id, account_id, payload, created_at, priority, state, attempts,
        lease_owner, lease_until, last_error
 FROM jobs WHERE job_id = :job_id
 
 -- ready_jobs --
 SELECT job_id FROM jobs
-WHERE state = 'queued' OR (state = 'running' AND lease_until < :now)
-ORDER BY created_at, job_id
+WHERE (state = 'queued' OR (state = 'running' AND lease_until < :now))
+  AND priority >= :min_priority
+ORDER BY priority DESC, created_at, job_id
 LIMIT 8
 
 -- take_job --
@@ -164,18 +166,32 @@ WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running'
 UPDATE jobs SET state = :state, last_error = :last_error, lease_owner = NULL, lease_until = NULL
 WHERE job_id = :job_id AND lease_owner = :owner AND state = 'running'
 
--- update_voice --
+-- jobs_to_dispatch --
+SELECT job_id, kind, subject_id, account_id, payload, created_at, priority, state, attempts,
+       lease_owner, lease_until, last_error
+FROM jobs WHERE state = 'queued' AND created_at < :before
+ORDER BY priority DESC, created_at, job_id
+LIMIT 100
+
+-- mark_job_dispatched --
+UPDATE jobs SET state = 'dispatched' WHERE job_id = :job_id AND state = 'queued'
+
+-- record_job_outcome --
+UPDATE jobs SET state = :state, last_error = :last_error, attempts = :attempts
+WHERE job_id = :job_id
+
+-- settle_voice --
 UPDATE voices SET
     engine = :engine, engine_voice = :engine_voice, name = :name, language = :language,
     gender = :gender, locale = :locale, preview_key = :preview_key, status = :status,
     failure_message = :failure_message, updated_at = :updated_at, profile = :profile
-WHERE voice_id = :voice_id
+WHERE voice_id = :voice_id AND status = 'processing'
 
 -- count_private_voices --
 SELECT COUNT(*) FROM voices WHERE account_id = :account_id
 
 -- delete_jobs_of_voice --
-DELETE FROM jobs WHERE voice_id = :voice_id
+DELETE FROM jobs WHERE subject_id = :voice_id
 
 -- delete_private_voice --
 DELETE FROM voices WHERE voice_id = :voice_id AND account_id = :account_id

@@ -105,18 +105,20 @@ jobs = Table(
     metadata,
     Column("job_id", String(32), primary_key=True),
     Column("kind", String(32), nullable=False),
-    Column(
-        "voice_id", String(32), ForeignKey("voices.voice_id", ondelete="CASCADE"), nullable=False
-    ),
-    Column("account_id", String(32), ForeignKey("accounts.account_id"), nullable=False),
+    Column("subject_id", String(64)),
+    Column("account_id", String(32)),
     Column("payload", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("priority", Integer, nullable=False, server_default="0"),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("lease_owner", String(64)),
     Column("lease_until", BigInteger),
     Column("last_error", Text),
-    CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="ck_jobs_state"),
-    Index("ix_jobs_ready", "state", "created_at"),
-    Index("ix_jobs_voice_id", "voice_id"),
+    CheckConstraint(
+        "state IN ('queued', 'dispatched', 'running', 'done', 'failed')",
+        name="ck_jobs_kind_state",
+    ),
+    Index("ix_jobs_ready", "state", "priority", "created_at"),
+    Index("ix_jobs_subject_id", "subject_id"),
 )

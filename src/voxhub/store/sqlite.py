@@ -250,9 +250,18 @@ class SQLiteStore(Store):
 
         await self._write(work)
 
-    async def lease_job(self, owner: str, now: int, lease_until: int) -> Job | None:
+    async def insert_job(self, job: Job) -> bool:
+        row = dataclasses.asdict(job)
+        cursor = await self._write(lambda conn: conn.execute(QUERIES["insert_job"], row))
+        return cursor.rowcount == 1
+
+    async def lease_job(
+        self, owner: str, now: int, lease_until: int, min_priority: int = 0
+    ) -> Job | None:
+        ready_params = {"now": now, "min_priority": min_priority}
+
         def work(conn: sqlite3.Connection) -> Job | None:
-            for (job_id,) in conn.execute(QUERIES["ready_jobs"], {"now": now}).fetchall():
+            for (job_id,) in conn.execute(QUERIES["ready_jobs"], ready_params).fetchall():
                 params = {"job_id": job_id, "owner": owner, "now": now, "lease_until": lease_until}
                 if conn.execute(QUERIES["take_job"], params).rowcount == 1:
                     row = conn.execute(QUERIES["get_job"], {"job_id": job_id}).fetchone()
@@ -261,24 +270,32 @@ class SQLiteStore(Store):
 
         return await self._write(work)
 
-    async def extend_job_lease(self, job_id: str, owner: str, lease_until: int) -> bool:
-        params = {"job_id": job_id, "owner": owner, "lease_until": lease_until}
-        cursor = await self._write(lambda conn: conn.execute(QUERIES["extend_job_lease"], params))
+    async def _changed(self, name: str, params: dict[str, Any]) -> bool:
+        cursor = await self._write(lambda conn: conn.execute(QUERIES[name], params))
         return cursor.rowcount == 1
 
-    async def finish_job(
-        self, job_id: str, owner: str, state: str, error: str | None, voice: Voice, updated_at: int
-    ) -> bool:
-        ending = {"job_id": job_id, "owner": owner, "state": state, "last_error": error}
-        voice_row = voice_params(voice, updated_at)
+    async def extend_job_lease(self, job_id: str, owner: str, lease_until: int) -> bool:
+        params = {"job_id": job_id, "owner": owner, "lease_until": lease_until}
+        return await self._changed("extend_job_lease", params)
 
-        def work(conn: sqlite3.Connection) -> bool:
-            if conn.execute(QUERIES["end_job"], ending).rowcount != 1:
-                return False
-            conn.execute(QUERIES["update_voice"], voice_row)
-            return True
+    async def end_job(self, job_id: str, owner: str, state: str, error: str | None) -> bool:
+        params = {"job_id": job_id, "owner": owner, "state": state, "last_error": error}
+        return await self._changed("end_job", params)
 
-        return await self._write(work)
+    async def jobs_to_dispatch(self, before: int) -> list[Job]:
+        return [job_from_row(row) for row in self._read("jobs_to_dispatch", {"before": before})]
+
+    async def mark_job_dispatched(self, job_id: str) -> bool:
+        return await self._changed("mark_job_dispatched", {"job_id": job_id})
+
+    async def record_job_outcome(
+        self, job_id: str, state: str, error: str | None, attempts: int
+    ) -> None:
+        params = {"job_id": job_id, "state": state, "last_error": error, "attempts": attempts}
+        await self._changed("record_job_outcome", params)
+
+    async def settle_voice(self, voice: Voice, updated_at: int) -> bool:
+        return await self._changed("settle_voice", voice_params(voice, updated_at))
 
     async def get_job(self, job_id: str) -> Job | None:
         rows = self._read("get_job", {"job_id": job_id})

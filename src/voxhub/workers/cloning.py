@@ -20,7 +20,6 @@ embedding are kept in memory and, when the worker has a model directory, on disk
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,9 +43,10 @@ from voxhub.audio.speaker import (
     second_speaker_seconds,
     speaker_embedding,
 )
-from voxhub.engines import VoiceProfile
-from voxhub.services.render import RenderJob, engine_named, model_dir, render
-from voxhub.services.script import Piece, parse_input
+from voxhub.engines import VoiceProfile, profile_json
+from voxhub.workers.render import RenderJob, engine_named, model_dir, render
+from voxhub.workers.script import Piece, parse_input
+from voxhub.workers.state import current
 
 __all__ = [
     "BaseVoice",
@@ -117,10 +117,6 @@ class _Measured:
     embedding: Any
 
 
-_measured: dict[tuple[str, str, str], _Measured] = {}
-_statistics: dict[tuple[str, str, str, int], dict[str, Any]] = {}
-
-
 def _cache_file(base: BaseVoice) -> Path | None:
     folder = model_dir()
     if folder is None:
@@ -143,8 +139,9 @@ def _render_measurement(base: BaseVoice) -> _Measured:
 def _measure(base: BaseVoice) -> _Measured:
     """The base voice's rendering and embedding: from memory, disk, or rendered now."""
     key = (base.engine, base.voice_key, base.text)
-    if key in _measured:
-        return _measured[key]
+    cached = current().measured.get(key)
+    if isinstance(cached, _Measured):
+        return cached
     path = _cache_file(base)
     if path is not None and path.exists():
         with np.load(path) as stored:
@@ -157,7 +154,7 @@ def _measure(base: BaseVoice) -> _Measured:
             np.savez(partial, samples=measured.samples, rate=measured.rate,
                      embedding=measured.embedding)  # fmt: skip
             partial.replace(path)
-    _measured[key] = measured
+    current().measured.put(key, measured)
     return measured
 
 
@@ -170,12 +167,14 @@ def measure_voices(candidates: tuple[BaseVoice, ...]) -> int:
 
 def _base_statistics(base: BaseVoice, band_hz: int) -> dict[str, Any]:
     """The base voice's statistics, its rendering low-passed to the reference's band."""
-    key = (base.engine, base.voice_key, base.text, band_hz)
-    if key not in _statistics:
-        measured = _measure(base)
-        samples = low_pass(measured.samples, measured.rate, band_hz)
-        _statistics[key] = voice_statistics(samples, measured.rate)
-    return _statistics[key]
+    key = (base.engine, base.voice_key, base.text, str(band_hz))
+    cached = current().measured.get(key)
+    if isinstance(cached, dict):
+        return cached
+    measured = _measure(base)
+    statistics = voice_statistics(low_pass(measured.samples, measured.rate, band_hz), measured.rate)
+    current().measured.put(key, statistics)
+    return statistics
 
 
 def choose_base(candidates: tuple[BaseVoice, ...], embedding: Any) -> tuple[BaseVoice, float]:
@@ -231,10 +230,10 @@ def process_clone(job: CloneJob) -> CloneOutcome:
     profile = VoiceProfile(base.engine, base.voice_key, transform, kept)
     script = parse_input(job.preview_text, "text", pauses=True)
     preview = render(RenderJob(script, profile))
-    stored = json.dumps({
-        "transform": transform, "parameters": kept,
-        "speaker_embedding": [round(float(v), 5) for v in embedding],
-        "base_similarity": round(similarity, 4),
-        "similarity": round(converted_similarity, 4),
-    })  # fmt: skip
+    stored = profile_json(
+        profile,
+        speaker_embedding=[round(float(v), 5) for v in embedding],
+        base_similarity=round(similarity, 4),
+        similarity=round(converted_similarity, 4),
+    )
     return CloneOutcome(gender=gender, base=base, profile=stored, preview=preview.audio)

@@ -14,16 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voxhub.audio import FORMATS, StreamingEncoder, fade_edges, silence, trim_silence
-from voxhub.audio.conversion import convert
-from voxhub.engines import (
-    Engine,
-    PieceAudio,
-    VoiceProfile,
-    apply_transform,
-    installed_engines,
-    register_transform,
-)
-from voxhub.services.script import SENTENCE_PAUSE, Pause, Piece, Script
+from voxhub.engines import Engine, PieceAudio, VoiceProfile, apply_transform
+from voxhub.workers.script import SENTENCE_PAUSE, Pause, Piece, Script
+from voxhub.workers.state import current, init_worker
 
 __all__ = [
     "NothingSpoken",
@@ -65,34 +58,19 @@ class RenderResult:
     words: list[WordTiming] | None
 
 
-register_transform("world", convert)  # a cloned voice: its base voice converted (audio/)
-
-_model_dir: Path | None = None
-_engines: dict[str, Engine] = {}
-
-
-def init_worker(model_dir: str | None) -> None:
-    """Pool initializer: where engines may keep assembled models. Nothing loads yet."""
-    global _model_dir
-    _model_dir = Path(model_dir) if model_dir else None
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-
 def model_dir() -> Path | None:
     """Where this worker may keep files it derives from models (None: keep nothing)."""
-    return _model_dir
+    return current().model_dir
 
 
 def engine_named(name: str) -> Engine:
-    """This worker process's engine of that name (created once, loaded on first use)."""
-    return _engine(name)
+    """This worker process's engine of that name (created at start, loaded on first use)."""
+    return current().engine(name)
 
 
 def _engine(name: str, engines: Mapping[str, Engine] | None = None) -> Engine:
     if engines is None:
-        if not _engines:
-            _engines.update({engine.name: engine for engine in installed_engines(_model_dir)})
-        engines = _engines
+        return engine_named(name)
     try:
         return engines[name]
     except KeyError:

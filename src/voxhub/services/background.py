@@ -1,0 +1,86 @@
+"""Work a process does besides answering requests, as coroutines that run until cancelled.
+
+API processes: purge expired speech files, and pick up previews the job workers render.
+Job worker processes: run jobs, enqueue the public voices' previews, measure base voices while
+idle, and hand over jobs whose dispatch was lost (a task engine's outbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from voxhub.jobs import JobQueue, JobWorker
+from voxhub.services.registry import Services
+
+__all__ = [
+    "PURGE_INTERVAL_SECONDS",
+    "RECOVER_INTERVAL_SECONDS",
+    "api_tasks",
+    "worker_tasks",
+]
+
+log = logging.getLogger(__name__)
+PURGE_INTERVAL_SECONDS = 3600
+RECOVER_INTERVAL_SECONDS = 30
+
+
+def api_tasks(services: Services) -> list[asyncio.Task[None]]:
+    tasks = [asyncio.create_task(_purge_expired_speech(services))]
+    if services.render_previews:
+        tasks.append(asyncio.create_task(services.previews.watch()))
+    return tasks
+
+
+def worker_tasks(
+    services: Services, queue: JobQueue, worker: JobWorker, *, measure: bool
+) -> list[asyncio.Task[None]]:
+    tasks = [
+        asyncio.create_task(worker.run()),
+        asyncio.create_task(_recover(queue)),
+    ]
+    if services.render_previews:
+        tasks.append(asyncio.create_task(_enqueue_previews(services, queue)))
+    if measure:
+        tasks.append(asyncio.create_task(_measure_base_voices(services, worker)))
+    return tasks
+
+
+async def _purge_expired_speech(services: Services) -> None:
+    while True:
+        try:
+            await services.speech.purge_expired()
+        except Exception:
+            log.exception("could not purge expired speech files")
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+
+
+async def _enqueue_previews(services: Services, queue: JobQueue) -> None:
+    try:
+        added = await services.previews.enqueue_missing(queue)
+    except Exception:  # the next start tries again
+        log.exception("could not enqueue the previews")
+        return
+    log.info("preview jobs enqueued", extra={"new": added})
+
+
+async def _measure_base_voices(services: Services, worker: JobWorker) -> None:
+    """Measure while no job runs: a clone measures what it needs itself, this saves it the
+    wait; one voice at a time, so a clone arriving waits for one voice at most."""
+    try:
+        measured = await services.clones.measure_base_voices(worker.idle)
+    except Exception:
+        log.exception("could not measure the base voices ahead of clones")
+        return
+    log.info("base voices measured for cloning", extra={"voices": measured})
+
+
+async def _recover(queue: JobQueue) -> None:
+    while True:
+        try:
+            handed = await queue.recover()
+            if handed:
+                log.warning("jobs whose dispatch was lost were handed over", extra={"jobs": handed})
+        except Exception:
+            log.exception("could not recover jobs")
+        await asyncio.sleep(RECOVER_INTERVAL_SECONDS)
