@@ -29,6 +29,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (VOXHUB_HOST)")
     serve.add_argument("--port", type=int, help="listen port (VOXHUB_PORT)")
     serve.add_argument("--log-level", help="debug, info, warning, error (VOXHUB_LOG_LEVEL)")
+    serve.add_argument(
+        "--role",
+        choices=["all", "api"],
+        help="all: API processes and a job worker (default); api: HTTP only (VOXHUB_ROLE)",
+    )
+    serve.add_argument(
+        "--api-processes", type=int, help="API processes on the port; 0: one per core"
+    )
+
+    worker = commands.add_parser(
+        "worker", parents=[common], help="lease and run jobs (clones, previews); no HTTP"
+    )
+    worker.add_argument("--log-level", help="debug, info, warning, error (VOXHUB_LOG_LEVEL)")
+    worker.add_argument(
+        "--job-workers", type=int, help="jobs run at once, one process each (VOXHUB_JOB_WORKERS)"
+    )
 
     commands.add_parser("migrate", parents=[common], help="apply database migrations")
 
@@ -53,6 +69,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         "server.host": getattr(args, "host", None),
         "server.port": getattr(args, "port", None),
         "server.log_level": getattr(args, "log_level", None),
+        "server.role": getattr(args, "role", None),
+        "server.api_processes": getattr(args, "api_processes", None),
+        "queue.workers": getattr(args, "job_workers", None),
     }
     return load_settings(overrides=overrides)
 
@@ -96,6 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from voxhub.server import serve
 
             serve(settings)
+            return 0
+        if args.command == "worker":
+            from voxhub.server import work
+
+            work(settings)
             return 0
         settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(settings.database_url)

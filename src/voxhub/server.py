@@ -1,28 +1,71 @@
-"""Running the service: ``voxhub serve``."""
+"""Running the service: ``voxhub serve`` and ``voxhub worker``.
+
+``voxhub serve`` (role ``all``, the embedded default) is one process tree on one machine: this
+process prepares the data (migrations, catalog, first key), starts a job worker process (at a
+lower CPU priority: clones and previews never slow the API down) and serves HTTP from as many
+API processes as the machine has cores, sharing one port. Each child stops when this process
+goes away, however it goes.
+
+Scaled out, ``voxhub serve --role api`` runs only the API processes and ``voxhub worker`` only
+the job worker; any number of each, on any host, sharing PostgreSQL, Redis and S3.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 import shlex
+import signal
+import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 from typing import TextIO
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
 
 from voxhub.api import create_app
-from voxhub.container import open_services, prepare
+from voxhub.container import open_services, prepare, run_job_worker
+from voxhub.observability import configure_logging
 from voxhub.services import IssuedKey
-from voxhub.settings import Settings
+from voxhub.settings import ENVIRONMENT, Settings, load_settings
 
-__all__ = ["build_app", "serve", "uvicorn_config"]
+__all__ = [
+    "PARENT_VARIABLE",
+    "api_process_count",
+    "app_from_environment",
+    "build_app",
+    "serve",
+    "settings_environment",
+    "uvicorn_config",
+    "work",
+]
+
+log = logging.getLogger(__name__)
+# Set in every child of `voxhub serve`: the process whose exit ends the child too.
+PARENT_VARIABLE = "VOXHUB_PARENT_PID"
 
 
 def build_app(settings: Settings) -> FastAPI:
     return create_app(lambda: open_services(settings))
 
 
-def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
-    """The production server settings (also used by the benchmark's baseline)."""
+def app_from_environment() -> FastAPI:
+    """An API process started by `voxhub serve`: its settings come from the environment."""
+    settings = load_settings()
+    configure_logging(settings.server.log_level)
+    access = logging.getLogger("uvicorn.access")  # voxhub logs each request itself
+    access.handlers, access.propagate = [], False
+    _exit_with_parent()
+    return build_app(settings)
+
+
+def uvicorn_config(app: FastAPI | str, settings: Settings, workers: int = 1) -> uvicorn.Config:
+    """The production server settings (also used by the benchmark's baseline). ``app`` is an
+    import string of an app factory when ``workers`` > 1."""
     return uvicorn.Config(
         app,
         host=settings.server.host,
@@ -34,7 +77,24 @@ def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
         server_header=False,
         lifespan="on",
         timeout_keep_alive=30,
+        factory=isinstance(app, str),
+        workers=workers,
     )
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process exactly these settings."""
+    environment = dict(os.environ)
+    for variable, (group, field) in ENVIRONMENT.items():
+        value = getattr(getattr(settings, group), field)
+        environment[variable] = str(value).lower() if isinstance(value, bool) else str(value)
+    environment["VOXHUB_DATA_DIR"] = str(settings.storage.data_dir.resolve())
+    environment[PARENT_VARIABLE] = str(os.getpid())
+    return environment
+
+
+def api_process_count(settings: Settings) -> int:
+    return settings.server.api_processes or os.cpu_count() or 1
 
 
 def announce_first_key(issued: IssuedKey, settings: Settings, out: TextIO) -> None:
@@ -48,7 +108,89 @@ def announce_first_key(issued: IssuedKey, settings: Settings, out: TextIO) -> No
 
 
 def serve(settings: Settings) -> None:
-    issued = prepare(settings)
+    issued = prepare(settings, first_key=settings.server.role == "all")
     if issued is not None:
         announce_first_key(issued, settings, sys.stdout)
-    uvicorn.Server(uvicorn_config(build_app(settings), settings)).run()
+    processes = api_process_count(settings)
+    if processes > 1 and "VOXHUB_SPEECH_WORKERS" not in os.environ:
+        # the machine's speech workers are shared out among the API processes
+        per_process = max(1, settings.speech.workers // processes)
+        settings = settings.model_copy(
+            update={"speech": settings.speech.model_copy(update={"workers": per_process})}
+        )
+    environment = settings_environment(settings)
+    worker = _JobWorkerProcess(environment) if settings.server.role == "all" else None
+    try:
+        _serve_http(settings, processes, environment)
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+def _serve_http(settings: Settings, processes: int, environment: dict[str, str]) -> None:
+    if processes == 1:
+        uvicorn.Server(uvicorn_config(build_app(settings), settings)).run()
+        return
+    os.environ.update(environment)  # the API processes read their settings from it
+    config = uvicorn_config("voxhub.server:app_from_environment", settings, workers=processes)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def work(settings: Settings) -> None:
+    """``voxhub worker``: prepare, then lease and run jobs until SIGTERM."""
+    prepare(settings, first_key=False)
+    _exit_with_parent()
+    os.nice(settings.queue.worker_niceness)
+    run_job_worker(settings)
+
+
+class _JobWorkerProcess:
+    """`voxhub worker` as a child of `voxhub serve`, started again if it dies."""
+
+    def __init__(self, environment: dict[str, str]) -> None:
+        self._environment = environment
+        self._stopping = threading.Event()
+        self._process = self._start()
+        self._watcher = threading.Thread(target=self._watch, name="job-worker", daemon=True)
+        self._watcher.start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "voxhub", "worker"]
+        return subprocess.Popen(command, env=self._environment)  # noqa: S603
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set():
+            code = self._process.wait()
+            if self._stopping.is_set():
+                return
+            log.error("the job worker exited; starting it again", extra={"exit_code": code})
+            time.sleep(1)
+            self._process = self._start()
+
+    def stop(self, grace_seconds: float = 30.0) -> None:
+        self._stopping.set()
+        self._process.terminate()  # running jobs are released for the next start
+        try:
+            self._process.wait(grace_seconds)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+
+
+def _exit_with_parent() -> None:
+    """In a child of `voxhub serve`: end this process when that one is gone (even killed)."""
+    parent = os.environ.get(PARENT_VARIABLE)
+    if not parent or not parent.isdigit():
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(parent) or _alive(int(parent)):
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()

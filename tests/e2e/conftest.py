@@ -74,7 +74,14 @@ def start_server(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "VOXHUB_AUTH_CACHE_SECONDS": "0", **(env or {})},
+        # one API process: its speech workers are the server's own children (the tests kill
+        # them); several API processes are tried by the CLI tests
+        env={
+            **os.environ,
+            "VOXHUB_AUTH_CACHE_SECONDS": "0",
+            "VOXHUB_API_PROCESSES": "1",
+            **(env or {}),
+        },
         start_new_session=new_session,
     )
     served = Served(process, f"http://127.0.0.1:{port}")

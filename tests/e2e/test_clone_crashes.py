@@ -87,7 +87,11 @@ def test_clones_end_complete_or_failed_through_twenty_kills(tmp_path: Path) -> N
 
 
 def wait_until_settled(served: Served, key: str, ids: list[str]) -> dict[str, str]:
-    deadline = time.monotonic() + 240
+    """Wait while clones settle: it fails when none has changed for a long while (stuck), not
+    after a fixed time (a busy machine is slow, not broken)."""
+    stalled_after = 120.0  # 60 leases of 2 s, and long enough for one clone on a busy machine
+    last: dict[str, str] = {}
+    changed = time.monotonic()
     while True:
         statuses = {}
         for voice_id in ids:
@@ -103,7 +107,9 @@ def wait_until_settled(served: Served, key: str, ids: list[str]) -> dict[str, st
                 assert httpx.get(data["preview_audio_url"]).status_code == 200
         if "processing" not in statuses.values():
             return statuses
-        assert time.monotonic() < deadline, statuses
+        if statuses != last:
+            last, changed = statuses, time.monotonic()
+        assert time.monotonic() - changed < stalled_after, (statuses, served.stderr[-30:])
         time.sleep(1)
 
 
@@ -112,7 +118,7 @@ def check_database_and_files(data_dir: Path, accepted: list[str]) -> None:
         voices = dict(
             db.execute("SELECT voice_id, status FROM voices WHERE account_id IS NOT NULL")
         )
-        jobs = dict(db.execute("SELECT voice_id, state FROM jobs"))
+        jobs = dict(db.execute("SELECT subject_id, state FROM jobs WHERE kind = 'clone'"))
         previews = dict(
             db.execute("SELECT voice_id, preview_key FROM voices WHERE status = 'complete'")
         )

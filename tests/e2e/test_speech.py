@@ -19,9 +19,9 @@ JOE = public_voice_id("piper", "en_US-joe-medium")
 LONG = " ".join(["This sentence is one of many that keep the only worker busy for a while."] * 20)
 
 
-def worker_pids(server_pid: int) -> list[int]:
-    """The server's pool workers: its children started by multiprocessing's spawn."""
-    found = []
+def _processes() -> dict[int, tuple[int, bytes]]:
+    """Every process: its parent and command line."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -30,10 +30,21 @@ def worker_pids(server_pid: int) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == server_pid and b"spawn_main" in cmdline:
-            found.append(int(entry.name))
+        found[int(entry.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), cmdline)
     return found
+
+
+def worker_pids(server_pid: int, marker: bytes = b"spawn_main") -> list[int]:
+    """The pool workers under the server, at any depth (speech workers are its children;
+    the job worker's are its grandchildren): processes started by multiprocessing's spawn."""
+    processes = _processes()
+    below = {server_pid}
+    grew = True
+    while grew:
+        more = {pid for pid, (parent, _) in processes.items() if parent in below} - below
+        below |= more
+        grew = bool(more)
+    return sorted(pid for pid in below - {server_pid} if marker in processes[pid][1])
 
 
 def speak(served: Served, key: str, text: str) -> httpx.Response:
