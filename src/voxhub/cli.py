@@ -107,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"voxhub: invalid setting: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.server.log_level)
+    configure_logging(settings.server.log_level, settings.server.access_log)
     from voxhub.store.migrate import upgrade
 
     try:

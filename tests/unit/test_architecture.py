@@ -16,7 +16,7 @@ SRC = Path(voxhub.__file__).parent
 # api -> services -> jobs, store, storage; services hand work to workers, which run audio and
 # engines in worker processes and never reach back up.
 ALLOWED = {
-    "api": {"services", "domain", "errors", "ids"},
+    "api": {"services", "domain", "errors", "ids", "observability"},
     "services": {
         "jobs",
         "store",

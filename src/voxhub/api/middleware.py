@@ -11,10 +11,10 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voxhub.api.errors import error_response
+from voxhub.observability import ACCESS_LOG
 
 __all__ = ["RequestContextMiddleware"]
 
-access_log = logging.getLogger("voxhub.access")
 error_log = logging.getLogger("voxhub.error")
 _CLIENT_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -76,14 +76,11 @@ class RequestContextMiddleware:
             response = error_response(500, "internal_error", "An internal error occurred.")
             await response(scope, receive, send_with_id)
         finally:
-            access_log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "latency_ms": round((time.perf_counter() - started) * 1000, 3),
-                    "account_id": state.get("account_id"),
-                },
+            ACCESS_LOG.write(
+                request_id=request_id,
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                account_id=state.get("account_id"),
             )
