@@ -22,7 +22,6 @@ from tests.s3server import S3Server
 from voxhub.api.app import install_common, new_fastapi
 from voxhub.api.links import file_url
 from voxhub.api.routes import files as files_routes
-from voxhub.audio.sniff import AUDIO_TYPES
 from voxhub.services.files import FileService
 from voxhub.storage import (
     LocalStorage,
@@ -31,7 +30,6 @@ from voxhub.storage import (
     Storage,
     open_storage,
 )
-from voxhub.storage.s3 import CONTENT_TYPES
 
 BAD_KEYS = [
     "../x.mp3",
@@ -257,11 +255,6 @@ def test_s3_uploads_carry_their_content_type(s3: S3Storage) -> None:
     head = s3._client.head_object
     assert head(Bucket=s3.bucket, Key="speech/day/a.mp3")["ContentType"] == "audio/mpeg"
     assert head(Bucket=s3.bucket, Key="speech/day/a.wav")["ContentType"] == "audio/wav"
-
-
-def test_the_s3_content_types_are_the_sniffers() -> None:
-    sniffed = {kind.extension: kind.media_type for kind in AUDIO_TYPES.values()}
-    assert sniffed == CONTENT_TYPES
 
 
 def test_a_presigned_url_serves_the_bytes_without_credentials(s3: S3Storage) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.audio_fixtures import PNG_HEADER, encoded
-from voxhub.audio.sniff import sniff_audio
+from voxhub.audio.sniff import AUDIO_TYPES, sniff_audio
+from voxhub.storage.layout import MEDIA_TYPES
 
 EXPECTED = {
     "wav": "audio/wav",
@@ -40,3 +41,7 @@ def test_each_accepted_format_is_recognised(name: str, media_type: str) -> None:
 )
 def test_other_bytes_are_not_audio(head: bytes) -> None:
     assert sniff_audio(head) is None
+
+
+def test_every_sniffed_type_is_stored_with_its_media_type() -> None:
+    assert {kind.extension: kind.media_type for kind in AUDIO_TYPES.values()} == MEDIA_TYPES

@@ -22,9 +22,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from voxhub.audio.sniff import AUDIO_TYPES
 from voxhub.errors import NotFound
 from voxhub.storage import Storage, is_storage_key
+from voxhub.storage.layout import media_type
 
 __all__ = ["LINK_MODES", "FileService", "StoredFile", "load_or_create_secret"]
 
@@ -32,7 +32,6 @@ LINK_MODES = ("signed", "presigned")
 _HOUR = 3600
 _RECENT_LINKS = 4096
 # Every file voxhub stores is audio of a type the sniffer knows (speech: mp3, wav, flac).
-MEDIA_TYPES = {kind.extension: kind.media_type for kind in AUDIO_TYPES.values()}
 
 
 def load_or_create_secret(path: Path) -> bytes:
@@ -137,9 +136,8 @@ class FileService:
 
     def open(self, key: str, expires: str, signature: str) -> StoredFile:
         self.verify(key, expires, signature)
-        media_type = MEDIA_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
         path = self.storage.local_path(key)
         data = None if path is not None else self.storage.read(key)
         if path is None and data is None:
             raise NotFound("File not found, or its link has expired.")
-        return StoredFile(key, media_type, path, data)
+        return StoredFile(key, media_type(key), path, data)

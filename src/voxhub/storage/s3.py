@@ -16,25 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from voxhub.storage.base import Storage, checked
+from voxhub.storage.layout import media_type
 
-__all__ = ["CONTENT_TYPES", "S3Storage"]
+__all__ = ["S3Storage"]
 
-# The types of the files voxhub stores (by key extension): set on upload, and on the responses
-# to presigned links.
-CONTENT_TYPES = {
-    "wav": "audio/wav",
-    "mp3": "audio/mpeg",
-    "flac": "audio/flac",
-    "ogg": "audio/ogg",
-    "webm": "audio/webm",
-    "m4a": "audio/mp4",
-    "aac": "audio/aac",
-}
 _MAX_PRESIGN_SECONDS = 7 * 86400  # SigV4's limit
-
-
-def content_type(key: str) -> str:
-    return CONTENT_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream")
 
 
 def _missing(error: Any) -> bool:
@@ -103,7 +89,7 @@ class S3Storage(Storage):
     def put(self, key: str, data: bytes) -> None:
         # A PUT replaces the object whole: readers see the old or the new one, never a part.
         self._client.put_object(
-            Bucket=self.bucket, Key=self._object(key), Body=data, ContentType=content_type(key)
+            Bucket=self.bucket, Key=self._object(key), Body=data, ContentType=media_type(key)
         )
 
     def read(self, key: str) -> bytes | None:
@@ -177,7 +163,7 @@ class S3Storage(Storage):
             Params={
                 "Bucket": self.bucket,
                 "Key": self._object(key),
-                "ResponseContentType": content_type(key),
+                "ResponseContentType": media_type(key),
             },
             ExpiresIn=max(1, min(int(expires_in), _MAX_PRESIGN_SECONDS)),
         )
