@@ -14,6 +14,7 @@ ends it with ``finish``; a job whose worker died is leased again once its lease 
 from __future__ import annotations
 
 import abc
+import asyncio
 import time
 
 from voxhub.domain import Job
@@ -68,6 +69,11 @@ class JobQueue(abc.ABC):
     @abc.abstractmethod
     async def release(self, job: Job, owner: str) -> None:
         """Give the job back now, to be leased again (its attempt still counts)."""
+
+    async def wait_for_job(self, seconds: float) -> None:
+        """An idle worker's pause before it looks again: ``seconds``, or less where the queue
+        can say that a job arrived."""
+        await asyncio.sleep(seconds)
 
     async def get(self, job_id: str) -> Job | None:
         """The job as the queue knows it now."""

@@ -81,7 +81,7 @@ class JobWorker:
                     continue
                 job = await self._lease_safely()
                 if job is None:
-                    await asyncio.sleep(self._idle_seconds)
+                    await self._queue.wait_for_job(self._idle_seconds)
                     continue
                 task = asyncio.create_task(self.process(job))
                 self._running.add(task)
