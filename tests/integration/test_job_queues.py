@@ -133,6 +133,32 @@ async def test_a_released_job_is_taken_again_at_once(queue: JobQueue) -> None:
     assert (again.job_id, again.attempts) == (first.job_id, 2)
 
 
+async def test_a_job_released_with_a_delay_waits_for_it(queue: JobQueue) -> None:
+    await queue.enqueue(job())
+    first = await queue.lease("worker-a", 60)
+    assert first is not None
+    released = time.monotonic()
+    await queue.release(first, "worker-a", delay_seconds=1.5)
+    assert await queue.lease("worker-b", LEASE) is None
+    again = await lease_soon(queue, "worker-b", within=10)
+    assert time.monotonic() - released >= 1.0
+    assert (again.job_id, again.attempts) == (first.job_id, 2)
+
+
+async def test_a_worker_leases_only_the_kinds_it_runs(queue: JobQueue) -> None:
+    delivery = job(kind="webhook")
+    clone = job(kind="clone")
+    await queue.enqueue(delivery)
+    await queue.enqueue(clone)
+    leased = await queue.lease("io", LEASE, kinds={"webhook"})
+    assert leased is not None
+    assert leased.job_id == delivery.job_id
+    assert await queue.lease("io", LEASE, kinds={"webhook", "other"}) is None
+    other = await queue.lease("cpu", LEASE, kinds={"clone", "preview"})
+    assert other is not None
+    assert other.job_id == clone.job_id
+
+
 async def test_user_jobs_go_before_older_background_jobs(queue: JobQueue) -> None:
     now = int(time.time() * 1000)
     background = job(BACKGROUND_PRIORITY, created_at=now - 10_000)
@@ -173,8 +199,9 @@ async def test_a_job_recorded_with_its_record_but_never_dispatched_is_recovered(
 class Recorder:
     """A handler that records what it ran; its subject may be deleted while it works."""
 
-    def __init__(self, queue: JobQueue, seconds: float = 0.0) -> None:
+    def __init__(self, queue: JobQueue, seconds: float = 0.0, max_attempts: int = 3) -> None:
         self.queue = queue
+        self.max_attempts = max_attempts
         self.seconds = seconds
         self.ran: list[str] = []
         self.cancelled: list[str] = []
@@ -215,8 +242,8 @@ async def test_a_job_whose_record_is_deleted_is_stopped_and_not_run_again(
 async def test_a_worker_runs_jobs_to_the_end_and_abandons_those_tried_too_often(
     queue: JobQueue,
 ) -> None:
-    handler = Recorder(queue)
-    worker = JobWorker(queue, {"test": handler}, owner="w", lease_seconds=LEASE, max_attempts=1)
+    handler = Recorder(queue, max_attempts=1)
+    worker = JobWorker(queue, {"test": handler}, owner="w", lease_seconds=LEASE)
     done = job()
     await queue.enqueue(done)
     assert await worker.run_once() is True

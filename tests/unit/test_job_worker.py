@@ -20,6 +20,8 @@ def job(name: str, priority: int, created_at: int) -> Job:
 class Gate:
     """A handler whose jobs run until the test lets them finish."""
 
+    max_attempts = 3
+
     def __init__(self) -> None:
         self.started: list[str] = []
         self.release = asyncio.Event()

@@ -8,7 +8,8 @@ between).
 
 A worker ``lease``s a job for a while, renews the lease with ``heartbeat`` while it works and
 ends it with ``finish``; a job whose worker died is leased again once its lease runs out, and
-``attempts`` counts every lease. ``release`` gives a job back at once (to be retried).
+``attempts`` counts every lease. ``release`` gives a job back (to be retried, at once or
+after a delay).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import time
+from collections.abc import Collection
 
 from voxhub.domain import Job
 from voxhub.store import Store
@@ -54,8 +56,15 @@ class JobQueue(abc.ABC):
         return 0
 
     @abc.abstractmethod
-    async def lease(self, owner: str, lease_seconds: float, min_priority: int = 0) -> Job | None:
-        """The most urgent runnable job of at least ``min_priority``, leased to ``owner``."""
+    async def lease(
+        self,
+        owner: str,
+        lease_seconds: float,
+        min_priority: int = 0,
+        kinds: Collection[str] | None = None,
+    ) -> Job | None:
+        """The most urgent runnable job of at least ``min_priority`` and of one of ``kinds``
+        (None: any), leased to ``owner``."""
 
     @abc.abstractmethod
     async def heartbeat(self, job: Job, owner: str, lease_seconds: float) -> bool:
@@ -67,8 +76,9 @@ class JobQueue(abc.ABC):
         """End the job ``done`` or ``failed``; False when ``owner`` no longer held it."""
 
     @abc.abstractmethod
-    async def release(self, job: Job, owner: str) -> None:
-        """Give the job back now, to be leased again (its attempt still counts)."""
+    async def release(self, job: Job, owner: str, delay_seconds: float = 0.0) -> None:
+        """Give the job back, to be leased again after ``delay_seconds`` (its attempt still
+        counts)."""
 
     async def wait_for_job(self, seconds: float) -> None:
         """An idle worker's pause before it looks again: ``seconds``, or less where the queue

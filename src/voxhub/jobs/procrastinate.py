@@ -5,17 +5,18 @@ record and outcome (the outbox and the history). ``JobWorker`` drives this queue
 embedded one: procrastinate's own worker loop is not used, only its job manager and its SQL.
 
 - **dispatch**: one procrastinate job per voxhub job, under the task ``voxhub.job`` with the
-  job's fields as its arguments and the job id as its queueing lock; user work
-  (``priority >= USER_PRIORITY``) waits in the queue ``voxhub-user``, the rest in
-  ``voxhub-background``. A transaction-scoped advisory lock on the job id and a look for an
-  existing procrastinate job make dispatching idempotent, from any number of processes (a
+  job's fields as its arguments and the job id as its queueing lock, in the queue
+  ``voxhub.<kind>.user`` (``priority >= USER_PRIORITY``) or ``voxhub.<kind>.background``. A
+  transaction-scoped advisory lock on the job id and a look for an existing procrastinate job
+  make dispatching idempotent, from any number of processes (a
   process that died between handing a job over and marking its record ``dispatched`` leaves a
   job that ``recover`` finds and only marks).
 - **lease**: each lease registers a procrastinate worker that holds just that job; its
   heartbeat is the lease. Jobs of workers whose heartbeat is older than the lease are retried
   first (a dead worker's job is taken again), then the most urgent job is fetched, and its
-  worker registered, in one transaction. ``min_priority`` picks queues: ``USER_PRIORITY``
-  fetches from ``voxhub-user`` only, anything lower from both (by priority, then age).
+  worker registered, in one transaction. ``kinds`` and ``min_priority`` pick the queues:
+  ``USER_PRIORITY`` fetches from the user queues only, anything lower from both (by priority,
+  then age). A release with a delay is procrastinate's retry at a later time.
   ``attempts`` counts leases: procrastinate counts a try when it ends (retried, succeeded or
   failed), so a running job is on try ``attempts + 1``.
 - **heartbeat** refreshes the worker's heartbeat and says whether the job is still ``doing``
@@ -33,7 +34,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime
 import logging
+from collections.abc import Collection
 from typing import Any
 
 import procrastinate
@@ -49,14 +52,19 @@ from voxhub.jobs.base import JobQueue, now_ms
 from voxhub.store import Store
 from voxhub.store.postgres import libpq_url
 
-__all__ = ["BACKGROUND_QUEUE", "TASK", "USER_QUEUE", "ProcrastinateQueue"]
+__all__ = ["TASK", "ProcrastinateQueue", "queue_name"]
 
 log = logging.getLogger(__name__)
 
 TASK = "voxhub.job"
-USER_QUEUE = "voxhub-user"
-BACKGROUND_QUEUE = "voxhub-background"
-_QUEUES = [USER_QUEUE, BACKGROUND_QUEUE]
+
+
+def queue_name(kind: str, priority: int) -> str:
+    """A job's procrastinate queue: by kind (a worker leases the kinds it runs) and by band
+    (user work can be fetched alone)."""
+    return f"voxhub.{kind}.{'user' if priority >= USER_PRIORITY else 'background'}"
+
+
 _Status = procrastinate_jobs.Status
 _STATES = {
     "todo": "queued",
@@ -78,6 +86,10 @@ _CREATE_INDEX = (
 _SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('voxhub.procrastinate.schema', 0))"
 _JOB_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('voxhub.job:' || %s, 0))"
 _FIND = "SELECT 1 FROM procrastinate_jobs WHERE queueing_lock = %s AND task_name = %s LIMIT 1"
+_WAITING_QUEUES = (  # fmt: skip
+    "SELECT DISTINCT queue_name FROM procrastinate_jobs"
+    " WHERE status = 'todo' AND queue_name LIKE %s"
+)
 _ANY_READY = (
     "SELECT 1 FROM procrastinate_jobs WHERE status = 'todo' AND queue_name = ANY(%s)"
     " AND (scheduled_at IS NULL OR scheduled_at <= now()) LIMIT 1"
@@ -178,7 +190,7 @@ class ProcrastinateQueue(JobQueue):
         """Defer the job unless procrastinate has it, then mark its record dispatched; whether
         the record was still waiting for that."""
         deferred = procrastinate_jobs.Job(
-            queue=USER_QUEUE if job.priority >= USER_PRIORITY else BACKGROUND_QUEUE,
+            queue=queue_name(job.kind, job.priority),
             priority=job.priority,
             lock=None,
             queueing_lock=job.job_id,
@@ -205,9 +217,15 @@ class ProcrastinateQueue(JobQueue):
 
     # -- leases -----------------------------------------------------------------------------
 
-    async def lease(self, owner: str, lease_seconds: float, min_priority: int = 0) -> Job | None:
+    async def lease(
+        self,
+        owner: str,
+        lease_seconds: float,
+        min_priority: int = 0,
+        kinds: Collection[str] | None = None,
+    ) -> Job | None:
         await self._retry_stalled(lease_seconds)
-        queues = [USER_QUEUE] if min_priority >= USER_PRIORITY else _QUEUES
+        queues = await self._queues(kinds, user_only=min_priority >= USER_PRIORITY)
         while True:
             fetched = await self._fetch(queues)
             if fetched is None:
@@ -223,6 +241,15 @@ class ProcrastinateQueue(JobQueue):
             leased = _to_job(fetched, state="running", attempts=fetched.attempts + 1)
             until = now_ms() + int(lease_seconds * 1000)
             return _replace(leased, lease_owner=owner, lease_until=until)
+
+    async def _queues(self, kinds: Collection[str] | None, *, user_only: bool) -> list[str]:
+        bands = [USER_PRIORITY] if user_only else [USER_PRIORITY, 0]
+        if kinds:
+            return [queue_name(kind, band) for kind in sorted(kinds) for band in bands]
+        pattern = "voxhub.%.user" if user_only else "voxhub.%"
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(_WAITING_QUEUES, (pattern,))
+            return [str(row[0]) for row in await cursor.fetchall()]
 
     async def _retry_stalled(self, lease_seconds: float) -> None:
         """Put back the jobs of workers whose heartbeat is older than a lease (they died)."""
@@ -286,17 +313,27 @@ class ProcrastinateQueue(JobQueue):
             await self.store.record_job_outcome(job.job_id, state, error, job.attempts)
         return ended
 
-    async def release(self, job: Job, owner: str) -> None:
+    async def release(self, job: Job, owner: str, delay_seconds: float = 0.0) -> None:
         key = (job.job_id, owner)
         held = self._held.get(key)
         if held is None:
             return
-        await self._retry_if_held(held)
+        retry_at = (
+            datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=delay_seconds)
+            if delay_seconds > 0
+            else None
+        )
+        await self._retry_if_held(held, retry_at=retry_at)
         await self._let_go(key, held)
 
-    async def _retry_if_held(self, held: _Held, stale_after: float | None = None) -> bool:
-        """Retry the job now while it is doing under the worker (and, with ``stale_after``,
-        that worker's heartbeat is older than that many seconds)."""
+    async def _retry_if_held(
+        self,
+        held: _Held,
+        stale_after: float | None = None,
+        retry_at: datetime.datetime | None = None,
+    ) -> bool:
+        """Retry the job (now, or at ``retry_at``) while it is doing under the worker (and,
+        with ``stale_after``, that worker's heartbeat is older than that many seconds)."""
         async with self._db.pool.connection() as conn, conn.transaction():
             if not await _is_held(conn, held, stale_after):
                 return False
@@ -304,7 +341,7 @@ class ProcrastinateQueue(JobQueue):
                 conn,
                 query=_QUERIES["retry_job"],
                 job_id=held.job_id,
-                retry_at=None,  # now
+                retry_at=retry_at,  # None: now
                 new_priority=None,
                 new_queue_name=None,
                 new_lock=None,
@@ -357,7 +394,7 @@ class ProcrastinateQueue(JobQueue):
         LISTEN/NOTIFY; retried jobs send no notification, so this is still a poll)."""
         if self._listener is None or self._listener.done():
             self._listener = asyncio.create_task(
-                self._manager.listen_for_jobs(on_notification=self._notified, queues=_QUEUES)
+                self._manager.listen_for_jobs(on_notification=self._notified, queues=None)
             )
             self._listener.add_done_callback(_log_listener_end)
         try:

@@ -5,8 +5,10 @@ out the most urgent job, and when only one slot is free it is kept for such work
 (``USER_PRIORITY``) — background jobs (previews, measurements) never take the last slot.
 
 A handler returns None (done) or a failure message (failed, for good), or raises: the job is
-released to be tried again (``attempts`` counts). Past ``max_attempts`` leases, or when a job
-names a kind no handler runs, the handler's ``abandon`` ends it. A job whose lease is lost
+released to be tried again (``attempts`` counts) — after a delay when it raises ``RetryLater``.
+Past its handler's ``max_attempts`` leases the handler's ``abandon`` ends it. A worker leases
+only the kinds it has handlers for, so one process may run several workers side by side (CPU
+work in a pool, network deliveries many at a time). A job whose lease is lost
 (its subject was deleted, or another worker took it after this one stalled) has its handler
 cancelled, which stops its work in the worker process.
 """
@@ -22,7 +24,7 @@ from typing import Any, Protocol
 from voxhub.domain import USER_PRIORITY, Job
 from voxhub.jobs.base import JobQueue
 
-__all__ = ["JobHandler", "JobWorker", "worker_name"]
+__all__ = ["JobHandler", "JobWorker", "RetryLater", "worker_name"]
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,19 @@ def worker_name(role: str) -> str:
     return f"{os.uname().nodename}:{os.getpid()}:{role}"[:64]
 
 
+class RetryLater(Exception):
+    """Raised by a handler: try the job again in ``delay_seconds`` (its attempt counts)."""
+
+    def __init__(self, delay_seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.delay_seconds = delay_seconds
+        self.reason = reason
+
+
 class JobHandler(Protocol):
+    #: Leases a job may take before it is abandoned.
+    max_attempts: int
+
     async def run(self, job: Job) -> str | None:
         """Do the job: None when done, a failure message when it failed for good."""
 
@@ -53,7 +67,6 @@ class JobWorker:
         owner: str,
         lease_seconds: float = 60.0,
         concurrency: int = 1,
-        max_attempts: int = 3,
         idle_seconds: float = 0.5,
     ) -> None:
         self._queue = queue
@@ -61,7 +74,6 @@ class JobWorker:
         self.owner = owner
         self._lease_seconds = lease_seconds
         self._concurrency = concurrency
-        self._max_attempts = max_attempts
         self._idle_seconds = idle_seconds
         self._running: set[asyncio.Task[None]] = set()
         #: Set while no job runs (background work of the process's own waits for it).
@@ -101,7 +113,10 @@ class JobWorker:
         last_slot = self._concurrency > 1 and self.busy == self._concurrency - 1
         try:
             return await self._queue.lease(
-                self.owner, self._lease_seconds, USER_PRIORITY if last_slot else 0
+                self.owner,
+                self._lease_seconds,
+                USER_PRIORITY if last_slot else 0,
+                kinds=self._handlers.keys(),
             )
         except Exception:  # the database may be away for a moment: try again later
             log.exception("could not lease a job")
@@ -121,13 +136,17 @@ class JobWorker:
             if handler is None:
                 await self._queue.finish(job, self.owner, "failed", f"no handler for {job.kind}")
                 return
-            if job.attempts > self._max_attempts:
-                reason = f"tried {self._max_attempts} times"
+            if job.attempts > handler.max_attempts:
+                reason = f"tried {handler.max_attempts} times"
                 await handler.abandon(job, reason)
                 await self._queue.finish(job, self.owner, "failed", reason)
                 return
             failure = await self._with_lease(job, handler.run(job))
         except _LeaseLost:
+            return
+        except RetryLater as later:
+            log.info("job %s (%s) retried later: %s", job.job_id, job.kind, later.reason)
+            await self._release(job, later.delay_seconds)
             return
         except asyncio.CancelledError:
             await asyncio.shield(self._release(job))
@@ -140,9 +159,9 @@ class JobWorker:
         if not await self._queue.finish(job, self.owner, state, failure):
             log.warning("job %s ended after losing its lease", job.job_id)
 
-    async def _release(self, job: Job) -> None:
+    async def _release(self, job: Job, delay_seconds: float = 0.0) -> None:
         try:
-            await self._queue.release(job, self.owner)
+            await self._queue.release(job, self.owner, delay_seconds)
         except Exception:  # its lease runs out by itself
             log.exception("could not release job %s", job.job_id)
 

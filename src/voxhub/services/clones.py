@@ -84,6 +84,8 @@ class CloneRequest:
 
 
 class CloneService:
+    max_attempts = MAX_ATTEMPTS  # leases of one clone job before it fails
+
     def __init__(
         self,
         store: Store,

@@ -54,6 +54,8 @@ def preview_key(voice: Voice) -> str:
 
 
 class PreviewService:
+    max_attempts = 3  # leases of one preview job before it is given up
+
     def __init__(self, voices: VoiceService, pool: JobRunner, storage: Storage) -> None:
         self._voices = voices
         self._pool = pool

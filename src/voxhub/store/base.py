@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Job, Voice, VoiceQuery
@@ -21,6 +21,7 @@ __all__ = [
     "idempotency_params",
     "is_reclaimable",
     "job_from_row",
+    "kinds_param",
     "list_params",
     "voice_from_row",
     "voice_params",
@@ -114,10 +115,16 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def lease_job(
-        self, owner: str, now: int, lease_until: int, min_priority: int = 0
+        self,
+        owner: str,
+        now: int,
+        lease_until: int,
+        min_priority: int = 0,
+        kinds: Collection[str] | None = None,
     ) -> Job | None:
         """Take the most urgent job (highest priority, then oldest) of at least
-        ``min_priority`` that is queued or whose lease ran out before ``now``."""
+        ``min_priority`` and of one of ``kinds`` (None: any) that is queued or whose lease ran
+        out before ``now``."""
 
     @abc.abstractmethod
     async def extend_job_lease(self, job_id: str, owner: str, lease_until: int) -> bool:
@@ -156,6 +163,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def delete_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
         """Remove the account's clone and its jobs in one transaction; return what was removed."""
+
+
+def kinds_param(kinds: Collection[str] | None) -> str:
+    """Job kinds as the ready_jobs query takes them: comma-separated, empty for any."""
+    return ",".join(sorted(kinds)) if kinds else ""
 
 
 def job_from_row(row: Sequence[Any]) -> Job:

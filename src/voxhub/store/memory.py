@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Job, Voice, VoiceQuery
 from voxhub.store.base import Store, is_reclaimable
@@ -117,12 +117,17 @@ class MemoryStore(Store):
         return True
 
     async def lease_job(
-        self, owner: str, now: int, lease_until: int, min_priority: int = 0
+        self,
+        owner: str,
+        now: int,
+        lease_until: int,
+        min_priority: int = 0,
+        kinds: Collection[str] | None = None,
     ) -> Job | None:
         ready = [
             j for j in self.jobs.values()
             if (j.state == "queued" or (j.state == "running" and (j.lease_until or 0) < now))
-            and j.priority >= min_priority
+            and j.priority >= min_priority and (not kinds or j.kind in kinds)
         ]  # fmt: skip
         if not ready:
             return None

@@ -7,7 +7,7 @@ in step with every process's writes (``notified_cache``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from typing import Any, TypeVar
 
 import psycopg
@@ -23,6 +23,7 @@ from voxhub.store.base import (
     idempotency_params,
     is_reclaimable,
     job_from_row,
+    kinds_param,
     list_params,
     voice_from_row,
     voice_params,
@@ -228,9 +229,14 @@ class PostgresStore(Store):
         return await self._execute("insert_job", dataclasses.asdict(job)) == 1
 
     async def lease_job(
-        self, owner: str, now: int, lease_until: int, min_priority: int = 0
+        self,
+        owner: str,
+        now: int,
+        lease_until: int,
+        min_priority: int = 0,
+        kinds: Collection[str] | None = None,
     ) -> Job | None:
-        ready_params = {"now": now, "min_priority": min_priority}
+        ready_params = {"now": now, "min_priority": min_priority, "kinds": kinds_param(kinds)}
 
         async def work(conn: psycopg.AsyncConnection[Any]) -> Job | None:
             ready = await (await conn.execute(_SQL["ready_jobs"], ready_params)).fetchall()

@@ -19,8 +19,8 @@ def parse_queries(text: str) -> dict[str, str]:
 
 
 def to_pyformat(query: str) -> str:
-    """Rewrite ``:name`` parameters as ``%(name)s`` for psycopg."""
-    return _PARAMETER.sub(r"%(\1)s", query)
+    """Rewrite ``:name`` parameters as ``%(name)s`` for psycopg (a literal ``%`` doubled)."""
+    return _PARAMETER.sub(r"%(\1)s", query.replace("%", "%%"))
 
 
 QUERIES: Final = MappingProxyType(

@@ -150,6 +150,7 @@ FROM jobs WHERE job_id = :job_id
 SELECT job_id FROM jobs
 WHERE (state = 'queued' OR (state = 'running' AND lease_until < :now))
   AND priority >= :min_priority
+  AND (:kinds = '' OR (',' || :kinds || ',') LIKE ('%,' || kind || ',%'))
 ORDER BY priority DESC, created_at, job_id
 LIMIT 8
 

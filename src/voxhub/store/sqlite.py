@@ -19,7 +19,7 @@ import dataclasses
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,6 +33,7 @@ from voxhub.store.base import (
     idempotency_params,
     is_reclaimable,
     job_from_row,
+    kinds_param,
     list_params,
     voice_from_row,
     voice_params,
@@ -256,9 +257,14 @@ class SQLiteStore(Store):
         return cursor.rowcount == 1
 
     async def lease_job(
-        self, owner: str, now: int, lease_until: int, min_priority: int = 0
+        self,
+        owner: str,
+        now: int,
+        lease_until: int,
+        min_priority: int = 0,
+        kinds: Collection[str] | None = None,
     ) -> Job | None:
-        ready_params = {"now": now, "min_priority": min_priority}
+        ready_params = {"now": now, "min_priority": min_priority, "kinds": kinds_param(kinds)}
 
         def work(conn: sqlite3.Connection) -> Job | None:
             for (job_id,) in conn.execute(QUERIES["ready_jobs"], ready_params).fetchall():
