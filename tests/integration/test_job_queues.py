@@ -7,12 +7,12 @@ import asyncio
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import private_voice
+from tests.conftest import fresh_postgres_database, private_voice
 from voxhub.domain import BACKGROUND_PRIORITY, USER_PRIORITY, Account, Job
 from voxhub.ids import new_voice_id
 from voxhub.jobs import JobQueue, JobWorker, StoreQueue, open_queue
@@ -34,17 +34,13 @@ async def queue(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         if request.param == "sqlite":
             url = f"sqlite:///{tmp_path / 'jobs.db'}"
             upgrade(url)
+        elif request.param == "procrastinate":
+            url = request.getfixturevalue("procrastinate_url")
         else:
             url = request.getfixturevalue("postgres_url")
-            if request.param == "procrastinate":
-                empty_procrastinate(url)
         store = open_store(url)
         await store.open()
-    opened = (
-        open_queue(request.getfixturevalue("postgres_url"), store)
-        if request.param == "procrastinate"
-        else StoreQueue(store)
-    )
+    opened = open_queue(url, store) if request.param == "procrastinate" else StoreQueue(store)
     await opened.open()
     try:
         yield opened
@@ -53,17 +49,32 @@ async def queue(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await store.close()
 
 
-def empty_procrastinate(url: str) -> None:
-    """procrastinate's tables outlive the session database's per-test truncation of voxhub's."""
+@pytest.fixture(scope="module")
+def procrastinate_database() -> Iterator[str]:
+    """procrastinate's schema lives in a database of its own: the session database is held
+    to voxhub's migrations alone (tests/integration/test_migrations.py)."""
+    with fresh_postgres_database() as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def procrastinate_url(procrastinate_database: str) -> str:
+    """That database, emptied: voxhub's tables and procrastinate's (once it made them)."""
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(procrastinate_database, autocommit=True) as conn:
+        conn.execute(
+            "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, jobs, idempotency,"
+            " assets, voices, api_keys, accounts"
+        )
         row = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
         if row is not None and row[0] is not None:
             conn.execute(
                 "TRUNCATE procrastinate_jobs, procrastinate_workers, procrastinate_events,"
                 " procrastinate_periodic_defers"
             )
+    return procrastinate_database
 
 
 def job(priority: int = USER_PRIORITY, created_at: int | None = None, **fields: str) -> Job:
@@ -283,12 +294,12 @@ asyncio.run(main(sys.argv[1]))
 
 @only_procrastinate
 async def test_a_killed_workers_job_is_leased_again_after_its_lease(
-    queue: JobQueue, postgres_url: str
+    queue: JobQueue, procrastinate_url: str
 ) -> None:
     queued = job()
     await queue.enqueue(queued)
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", WORKER, postgres_url, str(LEASE),
+        sys.executable, "-c", WORKER, procrastinate_url, str(LEASE),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -306,12 +317,12 @@ async def test_a_killed_workers_job_is_leased_again_after_its_lease(
 
 @only_procrastinate
 async def test_recovery_from_several_processes_at_once_hands_each_job_over_once(
-    queue: JobQueue, postgres_url: str
+    queue: JobQueue, procrastinate_url: str
 ) -> None:
     recorded = [job() for _ in range(20)]
     for each in recorded:
         assert await queue.store.insert_job(each) is True
-    others = [open_queue(postgres_url, queue.store) for _ in range(3)]
+    others = [open_queue(procrastinate_url, queue.store) for _ in range(3)]
     for other in others:
         await other.open()
     try:
@@ -329,7 +340,7 @@ async def test_recovery_from_several_processes_at_once_hands_each_job_over_once(
 
 @only_procrastinate
 async def test_a_job_handed_over_by_a_process_that_died_before_marking_it_is_not_handed_twice(
-    queue: JobQueue, postgres_url: str
+    queue: JobQueue, procrastinate_url: str
 ) -> None:
     import psycopg
 
@@ -337,7 +348,7 @@ async def test_a_job_handed_over_by_a_process_that_died_before_marking_it_is_not
     await queue.enqueue(recorded)
     running = await queue.lease("w", LEASE)
     assert running is not None
-    with psycopg.connect(postgres_url, autocommit=True) as conn:  # as if never marked
+    with psycopg.connect(procrastinate_url, autocommit=True) as conn:  # as if never marked
         conn.execute("UPDATE jobs SET state = 'queued' WHERE job_id = %s", (recorded.job_id,))
     assert await queue.recover(older_than_seconds=0) == 1  # marked, not deferred again
     assert await queue.lease("other", LEASE) is None
@@ -345,11 +356,13 @@ async def test_a_job_handed_over_by_a_process_that_died_before_marking_it_is_not
 
 
 @only_procrastinate
-async def test_workers_racing_for_jobs_take_each_once(queue: JobQueue, postgres_url: str) -> None:
+async def test_workers_racing_for_jobs_take_each_once(
+    queue: JobQueue, procrastinate_url: str
+) -> None:
     recorded = {job().job_id: None for _ in range(30)}
     for job_id in recorded:
         await queue.enqueue(job(job_id=job_id))
-    others = [open_queue(postgres_url, queue.store) for _ in range(3)]
+    others = [open_queue(procrastinate_url, queue.store) for _ in range(3)]
     for other in others:
         await other.open()
 
@@ -386,8 +399,6 @@ async def test_a_job_whose_record_is_deleted_before_it_runs_is_never_leased(
 
 
 async def test_processes_starting_together_apply_procrastinates_schema_once() -> None:
-    from tests.conftest import fresh_postgres_database
-
     with fresh_postgres_database() as url:
         store = MemoryStore()  # one store (its records), four processes' queues
         queues = [open_queue(url, store) for _ in range(4)]
