@@ -81,7 +81,10 @@ def postgres_url(migrated_postgres: str) -> str:
     import psycopg
 
     with psycopg.connect(migrated_postgres, autocommit=True) as conn:
-        conn.execute("TRUNCATE jobs, idempotency, assets, voices, api_keys, accounts")
+        conn.execute(
+            "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, jobs, idempotency,"
+            " assets, voices, api_keys, accounts"
+        )
     return migrated_postgres
 
 

@@ -32,10 +32,12 @@ from voxhub.services import (
 from voxhub.services.background import worker_tasks
 from voxhub.services.catalog import sync_catalog
 from voxhub.services.clones import CLONE_JOB, CloneLimits, CloneService
-from voxhub.services.fetch import UrlFetcher
+from voxhub.services.fetch import FetchLimits, UrlFetcher
 from voxhub.services.files import load_or_create_secret
 from voxhub.services.keys import IssuedKey
 from voxhub.services.previews import PREVIEW_JOB
+from voxhub.services.secrets import SecretBox
+from voxhub.services.webhooks import WEBHOOK_JOB, WebhookLimits, WebhookService
 from voxhub.settings import Settings
 from voxhub.storage import Storage, open_storage
 from voxhub.store import Store, open_store
@@ -85,6 +87,7 @@ def build_services(
     )
     assets = AssetService(store, files)
     fetcher = UrlFetcher(allowed_networks=settings.clone.allowed_networks)
+    webhooks = _webhooks(settings, store, files)
     limits = CloneLimits(
         settings.clone.voices_per_account,
         settings.clone.deadline_seconds,
@@ -105,11 +108,46 @@ def build_services(
         previews=PreviewService(voices, runner, storage),
         assets=assets,
         idempotency=IdempotencyService(store),
-        clones=CloneService(store, storage, voices, assets, runner, fetcher, queue, limits),
+        clones=CloneService(
+            store, storage, voices, assets, runner, fetcher, queue, limits, webhooks
+        ),
         queue=queue,
+        webhooks=webhooks,
         render_previews=settings.speech.render_previews,
         public_url=settings.server.public_url,
     )
+
+
+def _webhooks(settings: Settings, store: Store, files: FileService) -> WebhookService:
+    hooks = settings.webhooks
+    key = hooks.key.encode() if hooks.key else _file_secret(settings)
+    fetcher = UrlFetcher(
+        FetchLimits(timeout_seconds=hooks.timeout_seconds),
+        allowed_networks=settings.clone.allowed_networks,
+        param="url",
+    )
+    limits = WebhookLimits(
+        max_attempts=hooks.max_attempts,
+        retry_base_seconds=hooks.retry_base_seconds,
+        disable_after=hooks.disable_after,
+        rotation_grace_seconds=hooks.secret_grace_seconds,
+    )
+    base = _public_base(settings)
+
+    def preview_link(key: str) -> str:
+        link = files.link(key)
+        return base + link if link.startswith("/") else link
+
+    return WebhookService(store, SecretBox(key), fetcher, preview_link, limits)
+
+
+def _public_base(settings: Settings) -> str:
+    """Where clients reach the API, for links made away from a request (webhook events)."""
+    if settings.server.public_url:
+        return settings.server.public_url
+    host = settings.server.host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a link's host
+    return f"http://{shown}:{settings.server.port}"
 
 
 def _file_secret(settings: Settings) -> bytes:
@@ -182,9 +220,17 @@ async def _work_jobs(settings: Settings, stop: asyncio.Event) -> None:
             lease_seconds=settings.clone.lease_seconds,
             concurrency=settings.queue.workers,
         )
+        deliveries = JobWorker(  # network waits, many at once, beside the CPU work
+            services.queue,
+            {WEBHOOK_JOB: services.webhooks},
+            owner=worker_name("webhooks"),
+            lease_seconds=settings.clone.lease_seconds,  # one lease for every worker of a queue
+            concurrency=settings.webhooks.concurrency,
+        )
         tasks = worker_tasks(
             services, services.queue, worker, measure=settings.clone.measure_base_voices
         )
+        tasks.append(asyncio.create_task(deliveries.run()))
         log.info("job worker started", extra={"slots": settings.queue.workers})
         try:
             await stop.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -14,10 +15,14 @@ __all__ = [
     "CloneStatus",
     "IdempotentResponse",
     "Job",
+    "Outbox",
     "Principal",
     "Voice",
     "VoicePage",
     "VoiceQuery",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]
 
 CloneStatus = Literal["processing", "complete", "failed"]
@@ -155,3 +160,60 @@ class Job:
     lease_owner: str | None = None
     lease_until: int | None = None
     last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpoint:
+    """Where an account's events are POSTed. Secrets are sealed (never stored in the clear);
+    after a rotation the previous secret signs too, until ``previous_secret_until`` (ms)."""
+
+    endpoint_id: str
+    account_id: str
+    url: str
+    events: str | None  # JSON list of event types; None: every event
+    status: str  # enabled | disabled
+    secret: str
+    previous_secret: str | None
+    previous_secret_until: int | None
+    failures: int  # delivery attempts failed in a row
+    created_at: int  # unix seconds
+    updated_at: int  # unix seconds
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    """Something that happened to an account's entity; ``payload`` is the body POSTed."""
+
+    event_id: str
+    account_id: str
+    event_type: str
+    entity_id: str | None
+    payload: str  # JSON: {"event_type", "event_data"}
+    created_at: int  # unix seconds
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One event to one endpoint: a job of its own, retried until delivered or given up."""
+
+    delivery_id: str
+    event_id: str
+    endpoint_id: str
+    account_id: str
+    state: str = "pending"  # pending | delivered | failed
+    attempts: int = 0
+    last_status_code: int | None = None
+    last_error: str | None = None
+    response_prefix: str | None = None
+    created_at: int = 0  # unix seconds
+    updated_at: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Outbox:
+    """What a clone's outcome sets off, written in the outcome's transaction: an event and,
+    for each of the account's enabled endpoints that ``deliveries`` picks, a delivery and
+    the job that makes it."""
+
+    event: WebhookEvent
+    deliveries: Callable[[list[WebhookEndpoint]], list[tuple[WebhookDelivery, Job]]]

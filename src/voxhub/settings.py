@@ -27,6 +27,7 @@ __all__ = [
     "SettingsError",
     "SpeechSettings",
     "StorageSettings",
+    "WebhookSettings",
     "load_settings",
 ]
 
@@ -128,6 +129,23 @@ class QueueSettings(_Group):
     worker_niceness: int = Field(default=10, ge=0, le=19)
 
 
+class WebhookSettings(_Group):
+    # Key that seals endpoint secrets in the database; empty: derived from the file secret.
+    # Every process must have the same one (a database dump alone cannot sign).
+    key: str = ""
+    # A delivery attempt with no answer within this long fails (and is tried again).
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Attempts of one delivery; the waits between them double from retry_base_seconds.
+    max_attempts: int = Field(default=10, ge=1, le=50)
+    retry_base_seconds: float = Field(default=10.0, gt=0)
+    # Failed attempts in a row after which an endpoint is disabled (PATCH enables it).
+    disable_after: int = Field(default=30, ge=1)
+    # After a rotation the old secret signs too, this long.
+    secret_grace_seconds: int = Field(default=86400, ge=0)
+    # Deliveries a job worker makes at once (network waits, not CPU).
+    concurrency: int = Field(default=8, ge=1, le=256)
+
+
 class DatabaseSettings(_Group):
     # Empty means "SQLite file in the data directory" (the embedded default).
     url: str = ""
@@ -156,6 +174,7 @@ class Settings(_Group):
     storage: StorageSettings = StorageSettings()
     database: DatabaseSettings = DatabaseSettings()
     queue: QueueSettings = QueueSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     speech: SpeechSettings = SpeechSettings()
@@ -211,6 +230,13 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_MEASURE_BASE_VOICES": ("clone", "measure_base_voices"),
     "VOXHUB_CLONE_LEASE_SECONDS": ("clone", "lease_seconds"),
     "VOXHUB_FETCH_ALLOW_NETWORKS": ("clone", "fetch_allow_networks"),
+    "VOXHUB_WEBHOOK_KEY": ("webhooks", "key"),
+    "VOXHUB_WEBHOOK_TIMEOUT_SECONDS": ("webhooks", "timeout_seconds"),
+    "VOXHUB_WEBHOOK_MAX_ATTEMPTS": ("webhooks", "max_attempts"),
+    "VOXHUB_WEBHOOK_RETRY_BASE_SECONDS": ("webhooks", "retry_base_seconds"),
+    "VOXHUB_WEBHOOK_DISABLE_AFTER": ("webhooks", "disable_after"),
+    "VOXHUB_WEBHOOK_SECRET_GRACE_SECONDS": ("webhooks", "secret_grace_seconds"),
+    "VOXHUB_WEBHOOK_CONCURRENCY": ("webhooks", "concurrency"),
 }
 _VARIABLE_OF = {target: name for name, target in ENVIRONMENT.items()}
 

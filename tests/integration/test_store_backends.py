@@ -19,13 +19,18 @@ from voxhub.domain import (
     Asset,
     IdempotentResponse,
     Job,
+    Outbox,
     Voice,
     VoiceQuery,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
 )
 from voxhub.engines import installed_engines
 from voxhub.ids import new_voice_id
 from voxhub.services.catalog import catalog_voices
 from voxhub.store import SQLiteStore, Store, open_store
+from voxhub.store.base import subscribed
 from voxhub.store.migrate import upgrade
 from voxhub.store.postgres import PostgresStore
 from voxhub.store.sqlite import FRESHNESS_SECONDS
@@ -265,10 +270,10 @@ async def test_a_clone_is_settled_once_while_processing(store: Store) -> None:
     voice = private_voice(owner.account_id)
     await store.insert_voice_with_job(voice, clone_job(voice), updated_at=1)
     complete = dataclasses.replace(voice, status="complete", gender="female")
-    assert await store.settle_voice(complete, 5) is True
+    assert await store.settle_voice(complete, 5) == []
     assert await store.get_private_voice(voice.voice_id, owner.account_id) == complete
     late = dataclasses.replace(voice, status="failed", failure_message="late")
-    assert await store.settle_voice(late, 6) is False  # a slower duplicate changes nothing
+    assert await store.settle_voice(late, 6) is None  # a slower duplicate changes nothing
     assert await store.get_private_voice(voice.voice_id, owner.account_id) == complete
 
 
@@ -346,3 +351,106 @@ async def test_workers_racing_from_two_connections_lease_each_job_once(
     finally:
         await first.close()
         await second.close()
+
+
+def endpoint(account: Account, endpoint_id: str, events: str | None = None) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        endpoint_id=endpoint_id.ljust(32, "0"), account_id=account.account_id,
+        url="https://hooks.example.com/x", events=events, status="enabled", secret="sealed",
+        previous_secret=None, previous_secret_until=None, failures=0, created_at=100,
+        updated_at=100,
+    )  # fmt: skip
+
+
+async def test_a_clone_outcome_writes_its_event_and_deliveries_in_one_transaction(
+    store: Store,
+) -> None:
+    owner = await make_account(store, "owner")
+    other = await make_account(store, "other")
+    voice = private_voice(owner.account_id)
+    await store.insert_voice_with_job(voice, clone_job(voice), updated_at=1)
+    await store.insert_webhook_endpoint(endpoint(owner, "a"))
+    await store.insert_webhook_endpoint(endpoint(owner, "b", events='["voice_clone.fail"]'))
+    await store.insert_webhook_endpoint(endpoint(other, "c"))
+    disabled = dataclasses.replace(endpoint(owner, "d"), status="disabled")
+    await store.insert_webhook_endpoint(disabled)
+    event = WebhookEvent("e" * 32, owner.account_id, "voice_clone.success", voice.voice_id,
+                         '{"event_type": "voice_clone.success"}', 200)  # fmt: skip
+
+    def delivery(to: WebhookEndpoint) -> tuple[WebhookDelivery, Job]:
+        delivery_id = to.endpoint_id[:1] * 32
+        made = WebhookDelivery(delivery_id, event.event_id, to.endpoint_id, owner.account_id)
+        job = Job(delivery_id, "webhook", delivery_id, owner.account_id, "{}", 200_000)
+        return made, job
+
+    def deliveries(found: list[WebhookEndpoint]) -> list[tuple[WebhookDelivery, Job]]:
+        return [delivery(e) for e in found if subscribed(e, event.event_type)]
+
+    complete = dataclasses.replace(voice, status="complete")
+    jobs = await store.settle_voice(complete, 5, Outbox(event, deliveries))
+    assert jobs is not None
+    assert [j.job_id for j in jobs] == ["a" * 32]  # owner's, enabled, subscribed only
+    assert await store.get_webhook_event(event.event_id) == event
+    written = await store.deliveries_of_webhook_event(event.event_id)
+    assert [(d.endpoint_id[:1], d.state) for d in written] == [("a", "pending")]
+    assert await store.get_job("a" * 32) is not None
+    # a second settle writes nothing at all
+    assert await store.settle_voice(complete, 6, Outbox(event, deliveries)) is None
+    assert len(await store.deliveries_of_webhook_event(event.event_id)) == 1
+
+
+async def test_webhook_endpoints_are_the_accounts_and_disabled_after_failures(
+    store: Store,
+) -> None:
+    owner = await make_account(store, "owner")
+    other = await make_account(store, "other")
+    for name in "abc":
+        await store.insert_webhook_endpoint(endpoint(owner, name))
+    first = await store.list_webhook_endpoints(owner.account_id, None, 2)
+    assert [e.endpoint_id[:1] for e in first] == ["a", "b"]
+    last = first[-1]
+    rest = await store.list_webhook_endpoints(
+        owner.account_id, (last.created_at, last.endpoint_id), 2
+    )
+    assert [e.endpoint_id[:1] for e in rest] == ["c"]
+    a = "a".ljust(32, "0")
+    assert await store.get_webhook_endpoint(a, other.account_id) is None
+    assert await store.delete_webhook_endpoint(a, other.account_id) is False
+    for _ in range(2):
+        await store.note_webhook_attempt(a, False, 3, 200)
+    found = await store.get_webhook_endpoint(a, None)
+    assert found is not None
+    assert (found.failures, found.status) == (2, "enabled")
+    await store.note_webhook_attempt(a, True, 3, 200)  # a success forgets the failures
+    for _ in range(3):
+        await store.note_webhook_attempt(a, False, 3, 300)
+    found = await store.get_webhook_endpoint(a, owner.account_id)
+    assert found is not None
+    assert (found.failures, found.status) == (3, "disabled")
+    enabled = dataclasses.replace(found, status="enabled", failures=0)
+    assert await store.update_webhook_endpoint(enabled) is True
+    assert await store.get_webhook_endpoint(a, owner.account_id) == enabled
+    assert await store.delete_webhook_endpoint(a, owner.account_id) is True
+    assert await store.get_webhook_endpoint(a, owner.account_id) is None
+
+
+async def test_webhook_events_are_listed_newest_first_and_filtered(store: Store) -> None:
+    owner = await make_account(store, "owner")
+    for index, kind in enumerate(["voice_clone.success", "voice_clone.fail"] * 2):
+        voice = private_voice(owner.account_id)
+        await store.insert_voice_with_job(voice, clone_job(voice), updated_at=1)
+        event = WebhookEvent(str(index) * 32, owner.account_id, kind, f"entity-{index}", "{}",
+                             100 + index)  # fmt: skip
+        settled = dataclasses.replace(voice, status="complete")
+        await store.settle_voice(settled, 2, Outbox(event, lambda found: []))
+    newest = await store.list_webhook_events(owner.account_id, None, None, None, 3)
+    assert [e.event_id[:1] for e in newest] == ["3", "2", "1"]
+    last = newest[-1]
+    older = await store.list_webhook_events(
+        owner.account_id, None, None, (last.created_at, last.event_id), 3
+    )
+    assert [e.event_id[:1] for e in older] == ["0"]
+    fails = await store.list_webhook_events(owner.account_id, "voice_clone.fail", None, None, 9)
+    assert [e.event_id[:1] for e in fails] == ["3", "1"]
+    one = await store.list_webhook_events(owner.account_id, None, "entity-2", None, 9)
+    assert [e.event_id[:1] for e in one] == ["2"]

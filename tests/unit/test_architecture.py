@@ -27,6 +27,7 @@ ALLOWED = {
         "domain",
         "errors",
         "ids",
+        "webhooks",  # the public signing module, which receivers use too
     },
     "jobs": {"store", "domain", "errors", "ids"},
     "workers": {"audio", "engines", "domain", "errors"},

@@ -8,6 +8,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxhub.domain import Voice
+from voxhub.services.voices import voice_detail_data
 
 __all__ = [
     "AssetDetail",
@@ -137,22 +138,7 @@ def voice_detail_json(voice: Voice, preview_url: str | None = None) -> bytes:
 
     Written with orjson rather than through the pydantic models: this runs on every poll.
     """
-    return orjson.dumps(
-        {
-            "data": {
-                "voice_id": voice.voice_id,
-                "name": voice.name,
-                "language": voice.language,
-                "gender": voice.gender,
-                "preview_audio_url": preview_url,
-                "status": voice.status,
-                "failure_message": voice.failure_message if voice.status == "failed" else None,
-                "support_pause": voice.support_pause,
-                "support_interactive_avatar": voice.support_interactive_avatar,
-                "created_at": voice.created_at,
-            }
-        }
-    )
+    return orjson.dumps({"data": voice_detail_data(voice, preview_url)})
 
 
 def voice_list_item(voice: Voice, preview_url: str | None = None) -> VoiceListItem:

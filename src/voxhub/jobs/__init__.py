@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from voxhub.jobs.base import JobQueue, now_ms
 from voxhub.jobs.store_queue import StoreQueue
-from voxhub.jobs.worker import JobHandler, JobWorker, worker_name
+from voxhub.jobs.worker import JobHandler, JobWorker, RetryLater, worker_name
 from voxhub.store import Store
 
 __all__ = [
     "JobHandler",
     "JobQueue",
     "JobWorker",
+    "RetryLater",
     "StoreQueue",
     "now_ms",
     "open_queue",

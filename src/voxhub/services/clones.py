@@ -36,6 +36,7 @@ from voxhub.services.assets import AssetService
 from voxhub.services.fetch import UrlFetcher
 from voxhub.services.previews import preview_text
 from voxhub.services.voices import OVERDUE_MESSAGE, VoiceService
+from voxhub.services.webhooks import WebhookService
 from voxhub.storage import Storage
 from voxhub.storage.layout import clone_folder, clone_preview_key, clone_sample_key
 from voxhub.store import Store
@@ -96,6 +97,7 @@ class CloneService:
         fetcher: UrlFetcher,
         queue: JobQueue,
         limits: CloneLimits = CloneLimits(),
+        webhooks: WebhookService | None = None,
     ) -> None:
         self._store = store
         self._storage = storage
@@ -105,6 +107,7 @@ class CloneService:
         self._fetcher = fetcher
         self._queue = queue
         self._limits = limits
+        self._webhooks = webhooks
 
     # --- accepting a clone -------------------------------------------------------------
 
@@ -146,7 +149,7 @@ class CloneService:
         try:
             await self._queue.dispatch(job)
         except Exception:  # recorded with its voice: the queue's recovery hands it over
-            log.exception("could not dispatch a clone job now", extra={"job": job.job_id})
+            log.exception("could not dispatch a job now", extra={"job": job.job_id})
 
     def _language(self, hint: str | None) -> BaseVoice:
         """The first candidate base voice for the language (English when none is given: no
@@ -264,8 +267,14 @@ class CloneService:
         )  # fmt: skip
 
     async def _settle(self, voice: Voice) -> None:
-        if not await self._store.settle_voice(voice, time.time_ns() // 1000):
+        """Write the outcome and, in its transaction, the webhook deliveries it sets off."""
+        outbox = self._webhooks.clone_outbox(voice) if self._webhooks else None
+        jobs = await self._store.settle_voice(voice, time.time_ns() // 1000, outbox)
+        if jobs is None:
             log.info("a clone was settled already", extra={"voice_id": voice.voice_id})
+            return
+        for job in jobs:
+            await self._dispatch(job)
 
 
 def sample_key_of(job: Job) -> str:

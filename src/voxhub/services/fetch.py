@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -59,6 +60,14 @@ class UrlFetcher:
         self._allowed = tuple(allowed_networks)
         self._resolve = resolver
         self._param = param
+        self._tls: ssl.SSLContext | None = None
+
+    def _client(self) -> httpx.AsyncClient:
+        """A client per request (each connects to its own checked address), sharing one TLS
+        context: loading the CA store costs ~36 ms a client here, the client itself 0.4."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context()
+        return httpx.AsyncClient(trust_env=False, follow_redirects=False, verify=self._tls)
 
     async def fetch(self, url: str) -> bytes:
         try:
@@ -70,7 +79,7 @@ class UrlFetcher:
             ) from exc
 
     async def _follow(self, url: str) -> bytes:
-        async with httpx.AsyncClient(trust_env=False, follow_redirects=False) as client:
+        async with self._client() as client:
             for _ in range(self._limits.max_redirects + 1):
                 body, location = await self._hop(client, url)
                 if location is None:
@@ -108,7 +117,21 @@ class UrlFetcher:
             raise unresolved
         return found
 
-    async def _hop(self, client: httpx.AsyncClient, url: str) -> tuple[bytes, str | None]:
+    async def check(self, url: str) -> None:
+        """Raise InvalidParameter unless the URL is http(s) to addresses it may reach now."""
+        async with self._client() as client:
+            await self._request(client, "GET", url)
+
+    async def _request(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        url: str,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Request:
+        """A request to the checked address the URL's host resolves to (Host header and TLS
+        name stay the URL's)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InvalidParameter("The URL must be an http or https URL.", param=self._param)
@@ -116,12 +139,54 @@ class UrlFetcher:
         address = await self._checked_address(parts.hostname, port)
         literal = f"[{address}]" if address.version == 6 else str(address)
         target = parts._replace(netloc=f"{literal}:{port}").geturl()
-        request = client.build_request(
-            "GET",
+        return client.build_request(
+            method,
             target,
-            headers={"Host": parts.netloc.rsplit("@", 1)[-1]},
+            content=content,
+            headers={**(headers or {}), "Host": parts.netloc.rsplit("@", 1)[-1]},
             extensions={"sni_hostname": parts.hostname},
         )
+
+    async def post(
+        self, url: str, body: bytes, headers: dict[str, str], keep_bytes: int = 512
+    ) -> tuple[int, bytes]:
+        """POST to the checked address within the time limit, following no redirect; the
+        status and at most ``keep_bytes`` of the answer. Raises DownloadFailed when no
+        answer came (refused, timed out) and InvalidParameter for a URL it may not reach."""
+        try:
+            return await asyncio.wait_for(
+                self._post(url, body, headers, keep_bytes), self._limits.timeout_seconds
+            )
+        except TimeoutError as exc:
+            raise DownloadFailed(
+                f"No answer within {self._limits.timeout_seconds:g} s.", param=self._param
+            ) from exc
+
+    async def _post(
+        self, url: str, body: bytes, headers: dict[str, str], keep_bytes: int
+    ) -> tuple[int, bytes]:
+        async with self._client() as client:
+            request = await self._request(client, "POST", url, body, headers)
+            try:
+                response = await client.send(request, stream=True)
+            except httpx.HTTPError as exc:
+                raise DownloadFailed(
+                    f"The URL could not be reached ({type(exc).__name__}).", param=self._param
+                ) from exc
+            try:
+                kept = bytearray()
+                async for chunk in response.aiter_raw():
+                    kept += chunk
+                    if len(kept) >= keep_bytes:
+                        break
+                return response.status_code, bytes(kept[:keep_bytes])
+            except httpx.HTTPError:
+                return response.status_code, b""
+            finally:
+                await response.aclose()
+
+    async def _hop(self, client: httpx.AsyncClient, url: str) -> tuple[bytes, str | None]:
+        request = await self._request(client, "GET", url)
         try:
             response = await client.send(request, stream=True)
         except httpx.HTTPError as exc:

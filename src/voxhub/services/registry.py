@@ -15,6 +15,7 @@ from voxhub.services.previews import PreviewService
 from voxhub.services.ratelimit import RateLimitService
 from voxhub.services.speech import SpeechService
 from voxhub.services.voices import VoiceService
+from voxhub.services.webhooks import WebhookService
 from voxhub.store import Store
 from voxhub.workers.pool import JobRunner
 
@@ -35,6 +36,7 @@ class Services:
     idempotency: IdempotencyService
     clones: CloneService
     queue: JobQueue
+    webhooks: WebhookService
     render_previews: bool = False
     public_url: str = ""  # the base of file links; empty: each request's own scheme and host
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from voxhub.domain import Voice, VoicePage, VoiceQuery
 from voxhub.errors import InvalidParameter, VoiceNotFound
@@ -12,7 +13,7 @@ from voxhub.ids import is_voice_id
 from voxhub.services.pagination import Cursor, decode_token, encode_token
 from voxhub.store import Store
 
-__all__ = ["OVERDUE_MESSAGE", "STARFISH", "VoiceService"]
+__all__ = ["OVERDUE_MESSAGE", "STARFISH", "VoiceService", "voice_detail_data"]
 
 OVERDUE_MESSAGE = (
     "The service could not process this sample in time. Please try again later; if it keeps "
@@ -20,6 +21,23 @@ OVERDUE_MESSAGE = (
 )
 # The hosted API's speech engine; every voice our speech endpoint accepts answers to it.
 STARFISH = "starfish"
+
+
+def voice_detail_data(voice: Voice, preview_url: str | None) -> dict[str, Any]:
+    """A voice as Get Voice shows it (``VoiceDetailV3``): the API's answer and webhook
+    events' ``event_data`` alike."""
+    return {
+        "voice_id": voice.voice_id,
+        "name": voice.name,
+        "language": voice.language,
+        "gender": voice.gender,
+        "preview_audio_url": preview_url,
+        "status": voice.status,
+        "failure_message": voice.failure_message if voice.status == "failed" else None,
+        "support_pause": voice.support_pause,
+        "support_interactive_avatar": voice.support_interactive_avatar,
+        "created_at": voice.created_at,
+    }
 
 
 class VoiceService:

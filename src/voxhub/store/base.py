@@ -8,21 +8,37 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import json
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Job, Voice, VoiceQuery
+from voxhub.domain import (
+    Account,
+    ApiKey,
+    Asset,
+    IdempotentResponse,
+    Job,
+    Outbox,
+    Voice,
+    VoiceQuery,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 __all__ = [
     "Store",
     "api_key_from_row",
     "api_key_params",
     "asset_from_row",
+    "endpoints_params",
+    "events_params",
     "idempotency_params",
     "is_reclaimable",
     "job_from_row",
     "kinds_param",
     "list_params",
+    "subscribed",
     "voice_from_row",
     "voice_params",
 ]
@@ -150,9 +166,67 @@ class Store(abc.ABC):
         """How a job the task engine ran ended (the store keeps the history)."""
 
     @abc.abstractmethod
-    async def settle_voice(self, voice: Voice, updated_at: int) -> bool:
-        """Write a clone's outcome while it is still ``processing``; False when it is not
-        (already settled by another worker, or deleted)."""
+    async def settle_voice(
+        self, voice: Voice, updated_at: int, outbox: Outbox | None = None
+    ) -> list[Job] | None:
+        """Write a clone's outcome while it is still ``processing`` and, in the same
+        transaction, what it sets off (``outbox``: its event, a delivery and a job for each
+        of the account's enabled endpoints the outbox picks). The jobs written, to dispatch;
+        None (and nothing written) when the clone is not processing any more (already settled
+        by another worker, or deleted)."""
+
+    # --- webhooks ----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def insert_webhook_endpoint(self, endpoint: WebhookEndpoint) -> None: ...
+
+    @abc.abstractmethod
+    async def get_webhook_endpoint(
+        self, endpoint_id: str, account_id: str | None
+    ) -> WebhookEndpoint | None:
+        """The account's endpoint (None: whoever's it is — for workers)."""
+
+    @abc.abstractmethod
+    async def list_webhook_endpoints(
+        self, account_id: str, after: tuple[int, str] | None, limit: int
+    ) -> list[WebhookEndpoint]:
+        """Oldest first, after the (created_at, endpoint_id) cursor."""
+
+    @abc.abstractmethod
+    async def update_webhook_endpoint(self, endpoint: WebhookEndpoint) -> bool: ...
+
+    @abc.abstractmethod
+    async def delete_webhook_endpoint(self, endpoint_id: str, account_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def note_webhook_attempt(
+        self, endpoint_id: str, ok: bool, disable_after: int, updated_at: int
+    ) -> None:
+        """Count failed attempts in a row (a success resets them); disable the endpoint at
+        ``disable_after``."""
+
+    @abc.abstractmethod
+    async def get_webhook_event(self, event_id: str) -> WebhookEvent | None: ...
+
+    @abc.abstractmethod
+    async def list_webhook_events(
+        self,
+        account_id: str,
+        event_type: str | None,
+        entity_id: str | None,
+        before: tuple[int, str] | None,
+        limit: int,
+    ) -> list[WebhookEvent]:
+        """Newest first, before the (created_at, event_id) cursor."""
+
+    @abc.abstractmethod
+    async def get_webhook_delivery(self, delivery_id: str) -> WebhookDelivery | None: ...
+
+    @abc.abstractmethod
+    async def deliveries_of_webhook_event(self, event_id: str) -> list[WebhookDelivery]: ...
+
+    @abc.abstractmethod
+    async def record_webhook_delivery(self, delivery: WebhookDelivery) -> None: ...
 
     @abc.abstractmethod
     async def get_job(self, job_id: str) -> Job | None: ...
@@ -270,3 +344,36 @@ def list_params(query: VoiceQuery) -> dict[str, Any]:
         "after_id": query.after_id,
         "limit": query.limit,
     }
+
+
+def endpoints_params(account_id: str, after: tuple[int, str] | None, limit: int) -> dict[str, Any]:
+    created, endpoint_id = after if after is not None else (0, None)
+    return {
+        "account_id": account_id,
+        "after_created": created,
+        "after_id": endpoint_id,
+        "limit": limit,
+    }
+
+
+def events_params(
+    account_id: str,
+    event_type: str | None,
+    entity_id: str | None,
+    before: tuple[int, str] | None,
+    limit: int,
+) -> dict[str, Any]:
+    created, event_id = before if before is not None else (0, None)
+    return {
+        "account_id": account_id,
+        "event_type": event_type,
+        "entity_id": entity_id,
+        "before_created": created,
+        "before_id": event_id,
+        "limit": limit,
+    }
+
+
+def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
+    """Whether the endpoint takes events of this type (no list: every type)."""
+    return endpoint.events is None or event_type in json.loads(endpoint.events)

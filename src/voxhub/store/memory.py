@@ -5,7 +5,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Collection, Iterable
 
-from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Job, Voice, VoiceQuery
+from voxhub.domain import (
+    Account,
+    ApiKey,
+    Asset,
+    IdempotentResponse,
+    Job,
+    Outbox,
+    Voice,
+    VoiceQuery,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from voxhub.store.base import Store, is_reclaimable
 
 __all__ = ["MemoryStore"]
@@ -22,6 +34,9 @@ class MemoryStore(Store):
         self.assets: dict[str, Asset] = {}
         self.idempotency: dict[tuple[str, str, str], IdempotentResponse] = {}
         self.jobs: dict[str, Job] = {}
+        self.webhook_endpoints: dict[str, WebhookEndpoint] = {}
+        self.webhook_events: dict[str, WebhookEvent] = {}
+        self.webhook_deliveries: dict[str, WebhookDelivery] = {}
 
     async def ping(self) -> None:
         return None
@@ -178,12 +193,107 @@ class MemoryStore(Store):
                 job, state=state, last_error=error, attempts=attempts
             )
 
-    async def settle_voice(self, voice: Voice, updated_at: int) -> bool:
+    async def settle_voice(
+        self, voice: Voice, updated_at: int, outbox: Outbox | None = None
+    ) -> list[Job] | None:
         stored = self.voices.get(voice.voice_id)
         if stored is None or stored.status != "processing":
-            return False
+            return None
         self.voices[voice.voice_id] = voice
+        if outbox is None:
+            return []
+        self.webhook_events[outbox.event.event_id] = outbox.event
+        enabled = [
+            e for e in self.webhook_endpoints.values()
+            if e.account_id == outbox.event.account_id and e.status == "enabled"
+        ]  # fmt: skip
+        jobs = []
+        for delivery, job in outbox.deliveries(enabled):
+            self.webhook_deliveries[delivery.delivery_id] = delivery
+            self.jobs[job.job_id] = job
+            jobs.append(job)
+        return jobs
+
+    # --- webhooks ----------------------------------------------------------------------
+
+    async def insert_webhook_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        self.webhook_endpoints[endpoint.endpoint_id] = endpoint
+
+    async def get_webhook_endpoint(
+        self, endpoint_id: str, account_id: str | None
+    ) -> WebhookEndpoint | None:
+        found = self.webhook_endpoints.get(endpoint_id)
+        if found is None or account_id not in (None, found.account_id):
+            return None
+        return found
+
+    async def list_webhook_endpoints(
+        self, account_id: str, after: tuple[int, str] | None, limit: int
+    ) -> list[WebhookEndpoint]:
+        mine = sorted(
+            (e for e in self.webhook_endpoints.values() if e.account_id == account_id),
+            key=lambda e: (e.created_at, e.endpoint_id),
+        )
+        return [e for e in mine if after is None or (e.created_at, e.endpoint_id) > after][:limit]
+
+    async def update_webhook_endpoint(self, endpoint: WebhookEndpoint) -> bool:
+        if await self.get_webhook_endpoint(endpoint.endpoint_id, endpoint.account_id) is None:
+            return False
+        self.webhook_endpoints[endpoint.endpoint_id] = endpoint
         return True
+
+    async def delete_webhook_endpoint(self, endpoint_id: str, account_id: str) -> bool:
+        if await self.get_webhook_endpoint(endpoint_id, account_id) is None:
+            return False
+        del self.webhook_endpoints[endpoint_id]
+        return True
+
+    async def note_webhook_attempt(
+        self, endpoint_id: str, ok: bool, disable_after: int, updated_at: int
+    ) -> None:
+        found = self.webhook_endpoints.get(endpoint_id)
+        if found is None:
+            return
+        failures = 0 if ok else found.failures + 1
+        status = "disabled" if failures >= disable_after else found.status
+        changed = dataclasses.replace(found, failures=failures, status=status)
+        if not ok:
+            changed = dataclasses.replace(changed, updated_at=updated_at)
+        self.webhook_endpoints[endpoint_id] = changed
+
+    async def get_webhook_event(self, event_id: str) -> WebhookEvent | None:
+        return self.webhook_events.get(event_id)
+
+    async def list_webhook_events(
+        self,
+        account_id: str,
+        event_type: str | None,
+        entity_id: str | None,
+        before: tuple[int, str] | None,
+        limit: int,
+    ) -> list[WebhookEvent]:
+        found = sorted(
+            (
+                e for e in self.webhook_events.values()
+                if e.account_id == account_id and event_type in (None, e.event_type)
+                and entity_id in (None, e.entity_id)
+                and (before is None or (e.created_at, e.event_id) < before)
+            ),
+            key=lambda e: (e.created_at, e.event_id),
+            reverse=True,
+        )  # fmt: skip
+        return found[:limit]
+
+    async def get_webhook_delivery(self, delivery_id: str) -> WebhookDelivery | None:
+        return self.webhook_deliveries.get(delivery_id)
+
+    async def deliveries_of_webhook_event(self, event_id: str) -> list[WebhookDelivery]:
+        found = (d for d in self.webhook_deliveries.values() if d.event_id == event_id)
+        return sorted(found, key=lambda d: (d.created_at, d.delivery_id))
+
+    async def record_webhook_delivery(self, delivery: WebhookDelivery) -> None:
+        if delivery.delivery_id in self.webhook_deliveries:
+            self.webhook_deliveries[delivery.delivery_id] = delivery
 
     async def get_job(self, job_id: str) -> Job | None:
         return self.jobs.get(job_id)

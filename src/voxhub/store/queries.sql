@@ -196,3 +196,98 @@ DELETE FROM jobs WHERE subject_id = :voice_id
 
 -- delete_private_voice --
 DELETE FROM voices WHERE voice_id = :voice_id AND account_id = :account_id
+
+-- insert_webhook_endpoint --
+INSERT INTO webhook_endpoints
+    (endpoint_id, account_id, url, events, status, secret, previous_secret,
+     previous_secret_until, failures, created_at, updated_at)
+VALUES
+    (:endpoint_id, :account_id, :url, :events, :status, :secret, :previous_secret,
+     :previous_secret_until, :failures, :created_at, :updated_at)
+
+-- get_webhook_endpoint --
+SELECT endpoint_id, account_id, url, events, status, secret, previous_secret,
+       previous_secret_until, failures, created_at, updated_at
+FROM webhook_endpoints
+WHERE endpoint_id = :endpoint_id
+  AND (CAST(:account_id AS TEXT) IS NULL OR account_id = :account_id)
+
+-- list_webhook_endpoints --
+SELECT endpoint_id, account_id, url, events, status, secret, previous_secret,
+       previous_secret_until, failures, created_at, updated_at
+FROM webhook_endpoints
+WHERE account_id = :account_id
+  AND (CAST(:after_id AS TEXT) IS NULL OR created_at > :after_created
+       OR (created_at = :after_created AND endpoint_id > :after_id))
+ORDER BY created_at, endpoint_id
+LIMIT :limit
+
+-- enabled_webhook_endpoints --
+SELECT endpoint_id, account_id, url, events, status, secret, previous_secret,
+       previous_secret_until, failures, created_at, updated_at
+FROM webhook_endpoints
+WHERE account_id = :account_id AND status = 'enabled'
+
+-- update_webhook_endpoint --
+UPDATE webhook_endpoints SET
+    url = :url, events = :events, status = :status, secret = :secret,
+    previous_secret = :previous_secret, previous_secret_until = :previous_secret_until,
+    failures = :failures, updated_at = :updated_at
+WHERE endpoint_id = :endpoint_id AND account_id = :account_id
+
+-- delete_webhook_endpoint --
+DELETE FROM webhook_endpoints WHERE endpoint_id = :endpoint_id AND account_id = :account_id
+
+-- webhook_attempt_succeeded --
+UPDATE webhook_endpoints SET failures = 0 WHERE endpoint_id = :endpoint_id AND failures <> 0
+
+-- webhook_attempt_failed --
+UPDATE webhook_endpoints SET
+    failures = failures + 1,
+    status = CASE WHEN failures + 1 >= :disable_after THEN 'disabled' ELSE status END,
+    updated_at = :updated_at
+WHERE endpoint_id = :endpoint_id
+
+-- insert_webhook_event --
+INSERT INTO webhook_events (event_id, account_id, event_type, entity_id, payload, created_at)
+VALUES (:event_id, :account_id, :event_type, :entity_id, :payload, :created_at)
+
+-- get_webhook_event --
+SELECT event_id, account_id, event_type, entity_id, payload, created_at
+FROM webhook_events WHERE event_id = :event_id
+
+-- list_webhook_events --
+SELECT event_id, account_id, event_type, entity_id, payload, created_at
+FROM webhook_events
+WHERE account_id = :account_id
+  AND (CAST(:event_type AS TEXT) IS NULL OR event_type = :event_type)
+  AND (CAST(:entity_id AS TEXT) IS NULL OR entity_id = :entity_id)
+  AND (CAST(:before_id AS TEXT) IS NULL OR created_at < :before_created
+       OR (created_at = :before_created AND event_id < :before_id))
+ORDER BY created_at DESC, event_id DESC
+LIMIT :limit
+
+-- insert_webhook_delivery --
+INSERT INTO webhook_deliveries
+    (delivery_id, event_id, endpoint_id, account_id, state, attempts, last_status_code,
+     last_error, response_prefix, created_at, updated_at)
+VALUES
+    (:delivery_id, :event_id, :endpoint_id, :account_id, :state, :attempts, :last_status_code,
+     :last_error, :response_prefix, :created_at, :updated_at)
+
+-- get_webhook_delivery --
+SELECT delivery_id, event_id, endpoint_id, account_id, state, attempts, last_status_code,
+       last_error, response_prefix, created_at, updated_at
+FROM webhook_deliveries WHERE delivery_id = :delivery_id
+
+-- deliveries_of_webhook_event --
+SELECT delivery_id, event_id, endpoint_id, account_id, state, attempts, last_status_code,
+       last_error, response_prefix, created_at, updated_at
+FROM webhook_deliveries WHERE event_id = :event_id
+ORDER BY created_at, delivery_id
+
+-- record_webhook_delivery --
+UPDATE webhook_deliveries SET
+    state = :state, attempts = :attempts, last_status_code = :last_status_code,
+    last_error = :last_error, response_prefix = :response_prefix, updated_at = :updated_at
+WHERE delivery_id = :delivery_id

@@ -22,7 +22,18 @@ from sqlalchemy import (
     false,
 )
 
-__all__ = ["accounts", "api_keys", "assets", "idempotency", "jobs", "metadata", "voices"]
+__all__ = [
+    "accounts",
+    "api_keys",
+    "assets",
+    "idempotency",
+    "jobs",
+    "metadata",
+    "voices",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "webhook_events",
+]
 
 metadata = MetaData()
 
@@ -121,4 +132,54 @@ jobs = Table(
     ),
     Index("ix_jobs_ready", "state", "priority", "created_at"),
     Index("ix_jobs_subject_id", "subject_id"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("endpoint_id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.account_id"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("events", Text),  # JSON list; NULL: every event
+    Column("status", String(16), nullable=False),
+    Column("secret", Text, nullable=False),  # sealed (services/secrets.py)
+    Column("previous_secret", Text),  # sealed; signs too until previous_secret_until
+    Column("previous_secret_until", BigInteger),
+    Column("failures", Integer, nullable=False),  # failed attempts in a row
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    CheckConstraint("status IN ('enabled', 'disabled')", name="ck_webhook_endpoints_status"),
+    Index("ix_webhook_endpoints_account", "account_id", "created_at"),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("event_id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.account_id"), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("entity_id", String(64)),
+    Column("payload", Text, nullable=False),  # the body every delivery POSTs
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_webhook_events_account", "account_id", "created_at"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", String(32), primary_key=True),
+    Column("event_id", String(32), nullable=False),
+    Column("endpoint_id", String(32), nullable=False),
+    Column("account_id", String(32), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("response_prefix", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    CheckConstraint(
+        "state IN ('pending', 'delivered', 'failed')", name="ck_webhook_deliveries_state"
+    ),
+    Index("ix_webhook_deliveries_event", "event_id"),
 )

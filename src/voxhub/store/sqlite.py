@@ -23,13 +23,27 @@ from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from voxhub.domain import Account, ApiKey, Asset, IdempotentResponse, Job, Voice, VoiceQuery
+from voxhub.domain import (
+    Account,
+    ApiKey,
+    Asset,
+    IdempotentResponse,
+    Job,
+    Outbox,
+    Voice,
+    VoiceQuery,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from voxhub.errors import ServiceUnavailable
 from voxhub.store.base import (
     Store,
     api_key_from_row,
     api_key_params,
     asset_from_row,
+    endpoints_params,
+    events_params,
     idempotency_params,
     is_reclaimable,
     job_from_row,
@@ -300,8 +314,89 @@ class SQLiteStore(Store):
         params = {"job_id": job_id, "state": state, "last_error": error, "attempts": attempts}
         await self._changed("record_job_outcome", params)
 
-    async def settle_voice(self, voice: Voice, updated_at: int) -> bool:
-        return await self._changed("settle_voice", voice_params(voice, updated_at))
+    async def settle_voice(
+        self, voice: Voice, updated_at: int, outbox: Outbox | None = None
+    ) -> list[Job] | None:
+        params = voice_params(voice, updated_at)
+
+        def work(conn: sqlite3.Connection) -> list[Job] | None:
+            if conn.execute(QUERIES["settle_voice"], params).rowcount != 1:
+                return None
+            if outbox is None:
+                return []
+            conn.execute(QUERIES["insert_webhook_event"], dataclasses.asdict(outbox.event))
+            found = conn.execute(
+                QUERIES["enabled_webhook_endpoints"], {"account_id": outbox.event.account_id}
+            ).fetchall()
+            jobs = []
+            for delivery, job in outbox.deliveries([WebhookEndpoint(*row) for row in found]):
+                conn.execute(QUERIES["insert_webhook_delivery"], dataclasses.asdict(delivery))
+                conn.execute(QUERIES["insert_job"], dataclasses.asdict(job))
+                jobs.append(job)
+            return jobs
+
+        return await self._write(work)
+
+    # --- webhooks ----------------------------------------------------------------------
+
+    async def insert_webhook_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        await self._changed("insert_webhook_endpoint", dataclasses.asdict(endpoint))
+
+    async def get_webhook_endpoint(
+        self, endpoint_id: str, account_id: str | None
+    ) -> WebhookEndpoint | None:
+        params = {"endpoint_id": endpoint_id, "account_id": account_id}
+        rows = self._read("get_webhook_endpoint", params)
+        return WebhookEndpoint(*rows[0]) if rows else None
+
+    async def list_webhook_endpoints(
+        self, account_id: str, after: tuple[int, str] | None, limit: int
+    ) -> list[WebhookEndpoint]:
+        params = endpoints_params(account_id, after, limit)
+        return [WebhookEndpoint(*row) for row in self._read("list_webhook_endpoints", params)]
+
+    async def update_webhook_endpoint(self, endpoint: WebhookEndpoint) -> bool:
+        return await self._changed("update_webhook_endpoint", dataclasses.asdict(endpoint))
+
+    async def delete_webhook_endpoint(self, endpoint_id: str, account_id: str) -> bool:
+        params = {"endpoint_id": endpoint_id, "account_id": account_id}
+        return await self._changed("delete_webhook_endpoint", params)
+
+    async def note_webhook_attempt(
+        self, endpoint_id: str, ok: bool, disable_after: int, updated_at: int
+    ) -> None:
+        if ok:
+            await self._changed("webhook_attempt_succeeded", {"endpoint_id": endpoint_id})
+            return
+        params = {"endpoint_id": endpoint_id, "disable_after": disable_after,
+                  "updated_at": updated_at}  # fmt: skip
+        await self._changed("webhook_attempt_failed", params)
+
+    async def get_webhook_event(self, event_id: str) -> WebhookEvent | None:
+        rows = self._read("get_webhook_event", {"event_id": event_id})
+        return WebhookEvent(*rows[0]) if rows else None
+
+    async def list_webhook_events(
+        self,
+        account_id: str,
+        event_type: str | None,
+        entity_id: str | None,
+        before: tuple[int, str] | None,
+        limit: int,
+    ) -> list[WebhookEvent]:
+        params = events_params(account_id, event_type, entity_id, before, limit)
+        return [WebhookEvent(*row) for row in self._read("list_webhook_events", params)]
+
+    async def get_webhook_delivery(self, delivery_id: str) -> WebhookDelivery | None:
+        rows = self._read("get_webhook_delivery", {"delivery_id": delivery_id})
+        return WebhookDelivery(*rows[0]) if rows else None
+
+    async def deliveries_of_webhook_event(self, event_id: str) -> list[WebhookDelivery]:
+        rows = self._read("deliveries_of_webhook_event", {"event_id": event_id})
+        return [WebhookDelivery(*row) for row in rows]
+
+    async def record_webhook_delivery(self, delivery: WebhookDelivery) -> None:
+        await self._changed("record_webhook_delivery", dataclasses.asdict(delivery))
 
     async def get_job(self, job_id: str) -> Job | None:
         rows = self._read("get_job", {"job_id": job_id})
