@@ -157,13 +157,14 @@ def _file_secret(settings: Settings) -> bytes:
 
 
 def speech_pool(settings: Settings) -> WorkerPool:
-    """An API process's pool: speech a client waits for, at normal priority."""
+    """An API process's pool: speech a client waits for, a little below the API processes
+    (Get Voice polls answer first), above the job workers."""
     return WorkerPool(
         settings.speech.workers,
         settings.speech.queue,
         timeout_seconds=settings.speech.timeout_seconds,
         initializer=init_worker,
-        initargs=(str(settings.model_dir),),
+        initargs=(str(settings.model_dir), settings.speech.niceness),
     )
 
 

@@ -77,6 +77,8 @@ def uvicorn_config(app: FastAPI | str, settings: Settings, workers: int = 1) -> 
         server_header=False,
         lifespan="on",
         timeout_keep_alive=30,
+        # a stop (SIGTERM) waits this long for requests in flight (long speech), not forever
+        timeout_graceful_shutdown=30,
         factory=isinstance(app, str),
         workers=workers,
     )
@@ -140,8 +142,7 @@ def work(settings: Settings) -> None:
     """``voxhub worker``: prepare, then lease and run jobs until SIGTERM."""
     prepare(settings, first_key=False)
     _exit_with_parent()
-    os.nice(settings.queue.worker_niceness)
-    run_job_worker(settings)
+    run_job_worker(settings)  # its pool's processes run at VOXHUB_WORKER_NICENESS
 
 
 class _JobWorkerProcess:

@@ -91,6 +91,8 @@ class SpeechSettings(_Group):
     timeout_seconds: float = Field(default=900.0, gt=0)
     # Render the public voices' preview clips in the background (once; they are kept).
     render_previews: bool = True
+    # Added to speech workers' CPU niceness: API processes (Get Voice) answer first.
+    niceness: int = Field(default=5, ge=0, le=19)
 
 
 class CloneSettings(_Group):
@@ -225,6 +227,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_SPEECH_QUEUE": ("speech", "queue"),
     "VOXHUB_SPEECH_TIMEOUT_SECONDS": ("speech", "timeout_seconds"),
     "VOXHUB_RENDER_PREVIEWS": ("speech", "render_previews"),
+    "VOXHUB_SPEECH_NICENESS": ("speech", "niceness"),
     "VOXHUB_CLONES_PER_ACCOUNT": ("clone", "voices_per_account"),
     "VOXHUB_CLONE_DEADLINE_SECONDS": ("clone", "deadline_seconds"),
     "VOXHUB_MEASURE_BASE_VOICES": ("clone", "measure_base_voices"),
