@@ -23,7 +23,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from voxhub.webhooks import verify
 
 from tests.audio_fixtures import wav_bytes
 from voxhub.container import build_services
@@ -38,6 +37,7 @@ from voxhub.settings import load_settings
 from voxhub.storage import MemoryStorage
 from voxhub.store import open_store
 from voxhub.store.migrate import upgrade
+from voxhub.webhooks import verify
 from voxhub.workers import InlineRunner
 
 pytestmark = pytest.mark.anyio
