@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import fresh_postgres_database, private_voice
-from voxhub.domain import BACKGROUND_PRIORITY, USER_PRIORITY, Account, Job
+from voxhub.domain import BACKGROUND_PRIORITY, USER_PRIORITY, Account, Job, Voice
 from voxhub.ids import new_voice_id
 from voxhub.jobs import JobQueue, JobWorker, StoreQueue, open_queue
 from voxhub.store import MemoryStore, Store, open_store
@@ -87,6 +87,15 @@ def job(priority: int = USER_PRIORITY, created_at: int | None = None, **fields: 
         created_at=created_at if created_at is not None else int(time.time() * 1000),
         priority=priority,
     )
+
+
+async def recorded_clone(queue: JobQueue) -> tuple[Voice, Job]:
+    """A clone and its job, written together as the clone service writes them."""
+    owner = await queue.store.get_or_create_account(Account("o" * 32, "owner", 1))
+    voice = private_voice(owner.account_id)
+    recorded = job(subject_id=voice.voice_id, account_id=owner.account_id, kind="clone")
+    await queue.store.insert_voice_with_job(voice, recorded, updated_at=1)
+    return voice, recorded
 
 
 async def lease_soon(queue: JobQueue, owner: str, within: float = 10.0) -> Job:
@@ -196,10 +205,7 @@ async def test_the_same_job_id_runs_once(queue: JobQueue) -> None:
 async def test_a_job_recorded_with_its_record_but_never_dispatched_is_recovered(
     queue: JobQueue,
 ) -> None:
-    owner = await queue.store.get_or_create_account(Account("o" * 32, "owner", 1))
-    voice = private_voice(owner.account_id)
-    recorded = job(subject_id=voice.voice_id, account_id=owner.account_id, kind="clone")
-    await queue.store.insert_voice_with_job(voice, recorded, updated_at=1)
+    _, recorded = await recorded_clone(queue)
     # the API process died before dispatching it: recovery hands it over
     await queue.recover(older_than_seconds=0)
     leased = await lease_soon(queue, "w", within=5)
@@ -233,16 +239,13 @@ class Recorder:
 async def test_a_job_whose_record_is_deleted_is_stopped_and_not_run_again(
     queue: JobQueue,
 ) -> None:
-    owner = await queue.store.get_or_create_account(Account("o" * 32, "owner", 1))
-    voice = private_voice(owner.account_id)
-    recorded = job(subject_id=voice.voice_id, account_id=owner.account_id, kind="clone")
-    await queue.store.insert_voice_with_job(voice, recorded, updated_at=1)
+    voice, recorded = await recorded_clone(queue)
     await queue.dispatch(recorded)
     handler = Recorder(queue, seconds=30)
     worker = JobWorker(queue, {"clone": handler}, owner="w", lease_seconds=LEASE)
     running = asyncio.create_task(worker.run_once())
     await asyncio.sleep(0.3)
-    await queue.store.delete_private_voice(voice.voice_id, owner.account_id)
+    await queue.store.delete_private_voice(voice.voice_id, voice.account_id or "")
     await asyncio.wait_for(running, timeout=10)  # lost its lease at the next heartbeat
     assert handler.cancelled == [recorded.job_id]
     await asyncio.sleep(LEASE * 1.5)
@@ -386,12 +389,9 @@ async def test_workers_racing_for_jobs_take_each_once(
 async def test_a_job_whose_record_is_deleted_before_it_runs_is_never_leased(
     queue: JobQueue,
 ) -> None:
-    owner = await queue.store.get_or_create_account(Account("o" * 32, "owner", 1))
-    voice = private_voice(owner.account_id)
-    recorded = job(subject_id=voice.voice_id, account_id=owner.account_id, kind="clone")
-    await queue.store.insert_voice_with_job(voice, recorded, updated_at=1)
+    voice, recorded = await recorded_clone(queue)
     await queue.dispatch(recorded)
-    await queue.store.delete_private_voice(voice.voice_id, owner.account_id)
+    await queue.store.delete_private_voice(voice.voice_id, voice.account_id or "")
     assert await queue.lease("w", LEASE) is None
     ended = await queue.get(recorded.job_id)
     assert ended is not None
