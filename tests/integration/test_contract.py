@@ -72,7 +72,8 @@ def test_clone_in_each_status_conforms(
 @pytest.mark.parametrize(
     ("path", "key", "status"),
     [
-        ("/v3/voices/not-hex", None, 400),
+        ("/v3/voices/" + "x" * 129, None, 400),
+        ("/v3/voices/not-hex", None, 404),
         ("/v3/voices/" + "0" * 32, None, 404),
         ("/v3/voices/" + "0" * 32, "vxk_0000000000000000_nope", 401),
     ],

@@ -88,9 +88,18 @@ def test_revoked_key_is_401(client: TestClient, services: Services) -> None:
 
 
 @pytest.mark.parametrize(
-    "voice_id", ["abc", "0" * 31, "0" * 33, "Z" * 32, ALICE.upper(), "%20" * 11, "-" * 32]
+    "voice_id", ["abc", "0" * 31, "0" * 33, "Z" * 32, ALICE.upper(), "%20" * 11, "-" * 32, "x" * 128]
 )
-def test_malformed_voice_id_is_400_naming_it(
+def test_an_id_of_any_other_form_is_404_like_the_hosted_api(
+    client: TestClient, services: Services, voice_id: str
+) -> None:
+    response = client.get(f"/v3/voices/{voice_id}", headers={"x-api-key": issue_key(services)})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "voice_not_found"
+
+
+@pytest.mark.parametrize("voice_id", ["x" * 129, "%01abc", "a%7Fb"])
+def test_what_cannot_be_an_id_at_all_is_400_naming_it(
     client: TestClient, services: Services, voice_id: str
 ) -> None:
     response = client.get(f"/v3/voices/{voice_id}", headers={"x-api-key": issue_key(services)})

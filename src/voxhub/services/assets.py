@@ -15,8 +15,9 @@ import unicodedata
 from voxhub.audio.sniff import sniff_audio
 from voxhub.domain import Asset
 from voxhub.errors import InvalidParameter, NotFound
-from voxhub.ids import is_voice_id, new_asset_id
+from voxhub.ids import new_asset_id
 from voxhub.services.files import FileService
+from voxhub.services.identifiers import could_be_stored
 from voxhub.storage.layout import asset_key
 from voxhub.store import Store
 
@@ -69,14 +70,20 @@ class AssetService:
         return asset
 
     async def get(self, account_id: str, asset_id: str) -> Asset:
-        asset = await self._store.get_asset(asset_id, account_id) if is_voice_id(asset_id) else None
+        asset = (
+            await self._store.get_asset(asset_id, account_id)
+            if could_be_stored(asset_id, "asset_id")
+            else None
+        )
         if asset is None:
             raise NotFound("Asset not found.")
         return asset
 
     async def delete(self, account_id: str, asset_id: str) -> Asset:
         asset = (
-            await self._store.delete_asset(asset_id, account_id) if is_voice_id(asset_id) else None
+            await self._store.delete_asset(asset_id, account_id)
+            if could_be_stored(asset_id, "asset_id")
+            else None
         )
         if asset is None:
             raise NotFound("Asset not found.")

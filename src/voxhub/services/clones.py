@@ -30,10 +30,11 @@ from voxhub.errors import (
     VoiceNotFound,
     WorkersBusy,
 )
-from voxhub.ids import is_voice_id, new_voice_id
+from voxhub.ids import new_voice_id
 from voxhub.jobs import JobQueue
 from voxhub.services.assets import AssetService
 from voxhub.services.fetch import UrlFetcher
+from voxhub.services.identifiers import could_be_stored
 from voxhub.services.previews import preview_text
 from voxhub.services.voices import OVERDUE_MESSAGE, VoiceService
 from voxhub.services.webhooks import WebhookService
@@ -191,13 +192,11 @@ class CloneService:
     # --- deleting ----------------------------------------------------------------------
 
     async def delete(self, account_id: str, voice_id: str) -> None:
-        if is_voice_id(voice_id) and self._voices.is_public(voice_id):
+        if not could_be_stored(voice_id, "voice_id"):
+            raise VoiceNotFound()
+        if self._voices.is_public(voice_id):
             raise Forbidden("Public voices cannot be deleted.")
-        removed = (
-            await self._store.delete_private_voice(voice_id, account_id)
-            if is_voice_id(voice_id)
-            else None
-        )
+        removed = await self._store.delete_private_voice(voice_id, account_id)
         if removed is None:
             raise VoiceNotFound()
         await asyncio.to_thread(self._storage.delete_folder, clone_folder(voice_id))

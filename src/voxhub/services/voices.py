@@ -9,7 +9,7 @@ from typing import Any
 
 from voxhub.domain import Voice, VoicePage, VoiceQuery
 from voxhub.errors import InvalidParameter, VoiceNotFound
-from voxhub.ids import is_voice_id
+from voxhub.services.identifiers import could_be_stored
 from voxhub.services.pagination import Cursor, decode_token, encode_token
 from voxhub.store import Store
 
@@ -84,10 +84,8 @@ class VoiceService:
         return sorted(self._languages.values())
 
     async def get_voice(self, account_id: str, voice_id: str) -> Voice:
-        if not is_voice_id(voice_id):
-            raise InvalidParameter(
-                "voice_id must be 32 lowercase hexadecimal characters.", param="voice_id"
-            )
+        if not could_be_stored(voice_id, "voice_id"):
+            raise VoiceNotFound()
         voice = self._public.get(voice_id)
         if voice is None:
             voice = await self._store.get_private_voice(voice_id, account_id)

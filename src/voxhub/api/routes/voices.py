@@ -20,7 +20,7 @@ from voxhub.api.models import (
 )
 from voxhub.domain import Principal
 from voxhub.errors import VoxhubError
-from voxhub.ids import VOICE_ID_PATTERN
+from voxhub.ids import ID_PATTERN
 
 __all__ = ["answer_get_voice", "error_responses", "get_voice_fast_route", "router"]
 
@@ -73,9 +73,11 @@ async def get_voice(
     voice_id: Annotated[
         str,
         Path(
-            description="Unique voice identifier: 32 lowercase hexadecimal characters",
+            description="Unique voice identifier. An id that names no voice the caller can "
+            "see is 404 voice_not_found, whatever its form; 400 only for what cannot be an id "
+            "at all (over 128 characters, or control characters).",
             # Documented here, checked by the service so the 400 names the rule plainly.
-            json_schema_extra={"pattern": VOICE_ID_PATTERN},
+            json_schema_extra={"pattern": ID_PATTERN},
         ),
     ],
 ) -> Response:
