@@ -72,9 +72,7 @@ def _requirements(dist: metadata.Distribution, extras: set[str]) -> list[Require
     for line in dist.requires or []:
         requirement = Requirement(line)
         marker = requirement.marker
-        if marker is None:
-            wanted.append(requirement)
-        elif any(marker.evaluate({"extra": extra}) for extra in extras or {""}):
+        if marker is None or any(marker.evaluate({"extra": extra}) for extra in extras or {""}):
             wanted.append(requirement)
     return wanted
 
