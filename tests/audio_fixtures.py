@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import wave
 from functools import cache
+from typing import Any
 
 import av
 import numpy as np
@@ -21,6 +22,7 @@ __all__ = [
     "resample",
     "speech",
     "tone",
+    "video",
     "wav_bytes",
     "wav_claiming_4_gb",
 ]
@@ -98,6 +100,44 @@ def encode_samples(samples: np.ndarray, rate: int, name: str) -> bytes:  # type:
             container.mux(packet)
         for packet in stream.encode(None):  # type: ignore[union-attr]
             container.mux(packet)
+    return buffer.getvalue()
+
+
+_VIDEO_FORMATS = {  # name: (container, video codec, audio codec, audio rate)
+    "mp4": ("mp4", "mpeg4", "aac", 24000),
+    "mov": ("mov", "mpeg4", "aac", 24000),
+    "webm": ("webm", "libvpx", "libopus", 48000),
+}
+
+
+def video(name: str, samples: np.ndarray | None = None, rate: int = 16000) -> bytes:  # type: ignore[type-arg]
+    """A small video (mp4, mov or webm) of grey frames with ``samples`` as its sound track, or
+    silent of picture only when ``samples`` is None."""
+    container_format, video_codec, audio_codec, audio_rate = _VIDEO_FORMATS[name]
+    seconds = len(samples) / rate if samples is not None else 1.0
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format=container_format) as container:
+        picture: Any = container.add_stream(video_codec, rate=10)
+        picture.width, picture.height, picture.pix_fmt = 32, 32, "yuv420p"
+        sound: Any = None
+        if samples is not None:
+            sound = container.add_stream(audio_codec, rate=audio_rate, layout="mono")
+        for index in range(max(1, round(seconds * 10))):
+            frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), index % 255, np.uint8))
+            for packet in picture.encode(frame.reformat(format="yuv420p")):
+                container.mux(packet)
+        for packet in picture.encode(None):
+            container.mux(packet)
+        if sound is not None and samples is not None:
+            audio = resample(samples, rate, audio_rate) if audio_rate != rate else samples
+            frame = av.AudioFrame.from_ndarray(
+                audio.astype(np.float32)[None, :], format="flt", layout="mono"
+            )
+            frame.sample_rate = audio_rate
+            for packet in sound.encode(frame):
+                container.mux(packet)
+            for packet in sound.encode(None):
+                container.mux(packet)
     return buffer.getvalue()
 
 

@@ -37,6 +37,7 @@ from voxhub.services.files import load_or_create_secret
 from voxhub.services.keys import IssuedKey
 from voxhub.services.previews import PREVIEW_JOB
 from voxhub.services.secrets import SecretBox
+from voxhub.services.uploads import UploadService
 from voxhub.services.webhooks import WEBHOOK_JOB, WebhookLimits, WebhookService
 from voxhub.settings import Settings
 from voxhub.storage import Storage, open_storage
@@ -113,6 +114,7 @@ def build_services(
         ),
         queue=queue,
         webhooks=webhooks,
+        uploads=UploadService(store, files),
         render_previews=settings.speech.render_previews,
         public_url=settings.server.public_url,
     )

@@ -12,6 +12,8 @@ __all__ = [
     "Account",
     "ApiKey",
     "Asset",
+    "AssetBatch",
+    "AssetPage",
     "CloneStatus",
     "IdempotentResponse",
     "Job",
@@ -107,15 +109,44 @@ class VoicePage:
 
 @dataclass(frozen=True, slots=True)
 class Asset:
-    """An uploaded file of an account (today: audio, for cloning)."""
+    """A file an account stored: audio, or a video whose sound is used.
+
+    Uploaded through the API it is ``completed`` at once. A direct upload starts
+    ``pending_upload`` (``storage_key`` names where its bytes will land, ``size_bytes`` and
+    ``media_type`` are what the client declared) until it is completed, or ``failed`` (a batch
+    item whose bytes were refused, with ``failure_message``) until completed again.
+    """
 
     asset_id: str
     account_id: str
     name: str  # the uploaded file's name, cleaned, for display only
-    media_type: str  # sniffed from the bytes, e.g. "audio/mpeg"
-    kind: str  # "audio"
+    media_type: str  # sniffed from the bytes, e.g. "audio/mpeg" (declared, while pending)
+    kind: str  # "audio" | "video"
     size_bytes: int
     storage_key: str
+    created_at: int
+    status: str = "completed"  # | "pending_upload" | "failed"
+    checksum_sha256: str | None = None  # hex, as declared for a direct upload
+    upload_expires_at: int | None = None  # a direct upload's URL stops working then
+    batch_id: str | None = None
+    item_index: int | None = None
+    failure_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssetPage:
+    assets: list[Asset]
+    next_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AssetBatch:
+    """Direct uploads asked for together and completed together."""
+
+    batch_id: str
+    account_id: str
+    title: str | None
+    total_items: int
     created_at: int
 
 

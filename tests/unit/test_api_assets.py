@@ -49,7 +49,10 @@ def test_the_type_comes_from_the_bytes_not_the_name_or_header(client: TestClient
     png = upload(client, key, PNG_HEADER, name="voice.wav", content_type="audio/wav")
     assert png.status_code == 400
     assert png.json()["error"]["param"] == "file"
-    assert "bytes" in png.json()["error"]["message"]
+    assert "PNG image" in png.json()["error"]["message"]
+    noise = upload(client, key, bytes(range(256)) * 4, name="voice.wav")
+    assert noise.status_code == 400
+    assert "bytes" in noise.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(

@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.audio_fixtures import PNG_HEADER, other_speaker, wav_bytes
+from tests.audio_fixtures import PNG_HEADER, other_speaker, video, wav_bytes
 from tests.contract import hosted_validator, seed_response_validator
 from tests.unit.conftest import account_of, follow, issue_key, run_next_job, unit_services
 from voxhub.api import create_app
+from voxhub.audio.analysis import decode_sample
 from voxhub.engines import EspeakEngine, PiperEngine
 from voxhub.ids import public_voice_id
 from voxhub.services import Services
@@ -125,6 +126,41 @@ def test_an_unusable_sample_fails_with_a_message(
     )
     assert spoken.status_code == 400
     assert spoken.json()["error"]["param"] == "voice_id"
+
+
+def test_a_clone_takes_its_sample_from_a_videos_sound(
+    clone_client: TestClient, clone_services: Services, key: str
+) -> None:
+    film = video("webm", decode_sample(other_speaker(20.0)))
+    accepted = clone(clone_client, key, b64(film, "video/webm"), language="en")
+    assert accepted.status_code == 200, accepted.text
+    assert run_next_job(clone_services) is True
+    data = get_voice(clone_client, key, accepted.json()["data"]["voice_clone_id"]).json()["data"]
+    assert data["status"] == "complete", data
+
+
+def test_a_video_without_sound_fails_saying_so(
+    clone_client: TestClient, clone_services: Services, key: str
+) -> None:
+    silent_film = video("mp4")
+    accepted = clone(clone_client, key, b64(silent_film, "video/mp4"), language="en")
+    assert accepted.status_code == 200, accepted.text
+    run_next_job(clone_services)
+    data = get_voice(clone_client, key, accepted.json()["data"]["voice_clone_id"]).json()["data"]
+    assert data["status"] == "failed"
+    assert "video has no sound" in data["failure_message"]
+
+
+def test_a_clone_waits_for_a_direct_upload_to_be_completed(
+    clone_client: TestClient, key: str
+) -> None:
+    declared = {"filename": "a.wav", "content_type": "audio/wav", "size_bytes": 100}
+    slot = clone_client.post(
+        "/v3/assets/direct-uploads", json=declared, headers={"x-api-key": key}
+    ).json()["data"]
+    response = clone(clone_client, key, {"type": "asset_id", "asset_id": slot["asset_id"]})
+    assert response.status_code == 400
+    assert "not complete" in response.json()["error"]["message"]
 
 
 def test_a_sample_from_an_asset_and_isolation_of_assets(

@@ -88,7 +88,8 @@ def test_revoked_key_is_401(client: TestClient, services: Services) -> None:
 
 
 @pytest.mark.parametrize(
-    "voice_id", ["abc", "0" * 31, "0" * 33, "Z" * 32, ALICE.upper(), "%20" * 11, "-" * 32, "x" * 128]
+    "voice_id",
+    ["abc", "0" * 31, "0" * 33, "Z" * 32, ALICE.upper(), "%20" * 11, "-" * 32, "x" * 128],
 )
 def test_an_id_of_any_other_form_is_404_like_the_hosted_api(
     client: TestClient, services: Services, voice_id: str

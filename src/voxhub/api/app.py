@@ -17,7 +17,16 @@ from voxhub.api.auth import SECURITY_SCHEMES
 from voxhub.api.errors import install_error_handlers
 from voxhub.api.limits import BodyLimitMiddleware
 from voxhub.api.middleware import RequestContextMiddleware
-from voxhub.api.routes import assets, clones, files, health, speech, voices, webhooks
+from voxhub.api.routes import (
+    assets,
+    clones,
+    files,
+    health,
+    speech,
+    uploads,
+    voices,
+    webhooks,
+)
 from voxhub.services import Services
 from voxhub.services.background import api_tasks
 
@@ -33,12 +42,14 @@ ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
 # Routes in the order they are matched. Fixed paths under /v3/voices/ (speech, clone) come
 # before the voice-id routes; Get Voice's fast route before FastAPI's documented one (they
 # share a path: Starlette answers a method mismatch from the first route whose path matches,
-# so DELETE's route, in clones, comes first too).
+# so DELETE's route, in clones, comes first too). The fixed asset paths (uploads; list and search
+# declared first in assets) come before ``/v3/assets/{asset_id}``.
 ROUTE_ORDER: tuple[APIRouter | BaseRoute, ...] = (
     speech.router,
     clones.router,
     voices.get_voice_fast_route,
     voices.router,
+    uploads.router,
     assets.router,
     webhooks.router,
     files.router,

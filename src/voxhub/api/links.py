@@ -7,7 +7,7 @@ from starlette.requests import Request
 from voxhub.domain import Voice
 from voxhub.services import Services
 
-__all__ = ["file_url", "preview_url"]
+__all__ = ["absolute", "file_url", "preview_url"]
 
 
 def _base(registry: Services, request: Request) -> str:
@@ -21,11 +21,14 @@ def _base(registry: Services, request: Request) -> str:
     return f"{scheme}://{server[0]}:{server[1]}"
 
 
-def file_url(registry: Services, request: Request, key: str) -> str:
-    """voxhub's signed path on its public URL (or the request's host), or the object store's
-    presigned URL as it is (already absolute)."""
-    link = registry.files.link(key)
+def absolute(registry: Services, request: Request, link: str) -> str:
+    """A path on voxhub's public URL (or the request's host); an absolute URL as it is."""
     return _base(registry, request) + link if link.startswith("/") else link
+
+
+def file_url(registry: Services, request: Request, key: str) -> str:
+    """voxhub's signed path, or the object store's presigned URL (already absolute)."""
+    return absolute(registry, request, registry.files.link(key))
 
 
 def preview_url(registry: Services, request: Request, voice: Voice) -> str | None:

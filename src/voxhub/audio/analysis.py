@@ -36,7 +36,7 @@ MAX_CLIPPED = 0.01
 MIN_SPEECH_SHARE = 0.25
 _CHUNK = 512  # Silero VAD's window at 16 kHz (32 ms)
 _SILENT_PEAK = 10 ** (-50 / 20)
-_FORMATS = "wav, mp3, m4a/aac, ogg/opus, flac or webm"
+_FORMATS = "wav, mp3, m4a/aac, ogg/opus, flac or webm (or a video: mp4, mov, webm)"
 _WHAT_TO_RECORD = "one person speaking clearly for 10 to 30 seconds in a quiet room"
 
 
@@ -72,7 +72,7 @@ def decode_sample(data: bytes, max_seconds: float = MAX_SAMPLE_SECONDS) -> Sampl
         ) from exc
     with container:
         if not container.streams.audio:
-            raise SampleRejected(f"The file has no audio track. Upload a recording in {_FORMATS}.")
+            raise SampleRejected(_no_audio_track(bool(container.streams.video)))
         chunks = _decode(container, max_seconds)
     if not chunks:
         raise SampleRejected(
@@ -80,6 +80,15 @@ def decode_sample(data: bytes, max_seconds: float = MAX_SAMPLE_SECONDS) -> Sampl
             f"{_WHAT_TO_RECORD}."
         )
     return np.concatenate(chunks)[: round(max_seconds * ANALYSIS_RATE)]
+
+
+def _no_audio_track(is_video: bool) -> str:
+    if is_video:
+        return (
+            "The video has no sound: voxhub clones a voice from a recording's audio track. "
+            f"Upload a video with sound, or a recording in {_FORMATS}."
+        )
+    return f"The file has no audio track. Upload a recording in {_FORMATS}."
 
 
 def _decode(container: Any, max_seconds: float) -> list[Samples]:

@@ -1,6 +1,7 @@
 """Work a process does besides answering requests, as coroutines that run until cancelled.
 
-API processes: purge expired speech files, and pick up previews the job workers render.
+API processes: purge expired speech files and direct uploads never completed, and pick up
+previews the job workers render.
 Job worker processes: run jobs, enqueue the public voices' previews, measure base voices while
 idle, and hand over jobs whose dispatch was lost (a task engine's outbox).
 """
@@ -26,7 +27,7 @@ RECOVER_INTERVAL_SECONDS = 30
 
 
 def api_tasks(services: Services) -> list[asyncio.Task[None]]:
-    tasks = [asyncio.create_task(_purge_expired_speech(services))]
+    tasks = [asyncio.create_task(_purge_expired(services))]
     if services.render_previews:
         tasks.append(asyncio.create_task(services.previews.watch()))
     return tasks
@@ -46,12 +47,16 @@ def worker_tasks(
     return tasks
 
 
-async def _purge_expired_speech(services: Services) -> None:
+async def _purge_expired(services: Services) -> None:
     while True:
         try:
             await services.speech.purge_expired()
         except Exception:
             log.exception("could not purge expired speech files")
+        try:
+            await services.uploads.purge_expired()
+        except Exception:
+            log.exception("could not remove direct uploads never completed")
         await asyncio.sleep(PURGE_INTERVAL_SECONDS)
 
 

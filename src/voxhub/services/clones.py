@@ -19,7 +19,6 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
-from voxhub.audio.sniff import sniff_audio
 from voxhub.domain import USER_PRIORITY, Job, Voice
 from voxhub.errors import (
     Forbidden,
@@ -32,7 +31,7 @@ from voxhub.errors import (
 )
 from voxhub.ids import new_voice_id
 from voxhub.jobs import JobQueue
-from voxhub.services.assets import AssetService
+from voxhub.services.assets import AssetService, stored_type
 from voxhub.services.fetch import UrlFetcher
 from voxhub.services.identifiers import could_be_stored
 from voxhub.services.previews import preview_text
@@ -120,13 +119,7 @@ class CloneService:
                 "it may have. Delete one to clone another."
             )
         audio = await self._audio(account_id, request)
-        sniffed = sniff_audio(audio[:64])
-        if sniffed is None:
-            raise InvalidParameter(
-                "audio is not an audio file voxhub accepts (wav, mp3, m4a/aac, ogg/opus, flac, "
-                "webm); the type is read from the bytes.",
-                param="audio",
-            )
+        sniffed = stored_type(audio, "audio")
         voice_id = new_voice_id()
         sample_key = clone_sample_key(voice_id, sniffed.extension)
         await asyncio.to_thread(self._storage.put, sample_key, audio)
@@ -181,6 +174,12 @@ class CloneService:
                 asset = await self._assets.get(account_id, request.value)
             except NotFound as exc:
                 raise InvalidParameter("No asset with that id.", param="audio.asset_id") from exc
+            if asset.status != "completed":
+                raise InvalidParameter(
+                    "The asset's upload is not complete: PUT its bytes to the upload_url, then "
+                    "POST /v3/assets/{asset_id}/complete.",
+                    param="audio.asset_id",
+                )
             data = await asyncio.to_thread(self._storage.read, asset.storage_key)
             if data is None:
                 raise InvalidParameter("The asset's file is gone.", param="audio.asset_id")

@@ -54,6 +54,10 @@ def load_or_create_secret(path: Path) -> bytes:
     return bytes.fromhex(path.read_text().strip())
 
 
+def _upload_purpose(account_id: str, asset_id: str) -> str:
+    return f"PUT upload\n{account_id}\n{asset_id}"
+
+
 @dataclass(frozen=True, slots=True)
 class StoredFile:
     key: str
@@ -124,6 +128,24 @@ class FileService:
             self._recent.clear()
         self._recent[key] = (expires, path)
         return path
+
+    def upload_path(self, account_id: str, asset_id: str, expires: int) -> str:
+        """Where a client PUTs a direct upload's bytes until ``expires`` (voxhub's own URL:
+        signed over the owner, the asset and the expiry, under a purpose no download shares)."""
+        signature = self._signature(_upload_purpose(account_id, asset_id), expires)
+        query = f"owner={account_id}&expires={expires}&signature={signature}"
+        return f"/v3/assets/direct-uploads/{asset_id}?{query}"
+
+    def verify_upload(
+        self, account_id: str, asset_id: str, expires: str, signature: str, now: float | None = None
+    ) -> None:
+        """Raise NotFound unless this is an upload URL we signed and it has not expired."""
+        moment = time.time() if now is None else now
+        if not (expires.isdigit() and len(expires) <= 12):
+            raise NotFound("Upload not found, or its URL has expired.")
+        expected = self._signature(_upload_purpose(account_id, asset_id), int(expires))
+        if not hmac.compare_digest(expected, signature) or int(expires) < moment:
+            raise NotFound("Upload not found, or its URL has expired.")
 
     def verify(self, key: str, expires: str, signature: str, now: float | None = None) -> None:
         """Raise NotFound unless the URL is one we signed and it has not expired."""

@@ -14,6 +14,7 @@ from voxhub.services.keys import KeyService
 from voxhub.services.previews import PreviewService
 from voxhub.services.ratelimit import RateLimitService
 from voxhub.services.speech import SpeechService
+from voxhub.services.uploads import UploadService
 from voxhub.services.voices import VoiceService
 from voxhub.services.webhooks import WebhookService
 from voxhub.store import Store
@@ -37,6 +38,7 @@ class Services:
     clones: CloneService
     queue: JobQueue
     webhooks: WebhookService
+    uploads: UploadService
     render_previews: bool = False
     public_url: str = ""  # the base of file links; empty: each request's own scheme and host
 

@@ -60,3 +60,11 @@ class Storage(abc.ABC):
         """An absolute URL the backend itself serves the file at for ``expires_in`` seconds,
         fetchable without credentials; None when the backend cannot make one."""
         return None
+
+    def presigned_upload(
+        self, key: str, expires_in: int, content_type: str, size_bytes: int
+    ) -> str | None:
+        """An absolute URL a client PUTs exactly ``size_bytes`` bytes of ``content_type`` to,
+        for ``expires_in`` seconds, storing them under ``key``; None when the backend cannot
+        make one."""
+        return None

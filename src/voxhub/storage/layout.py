@@ -11,6 +11,7 @@ __all__ = [
     "MEDIA_TYPES",
     "PUBLIC_PREVIEW_FOLDER",
     "SPEECH_FOLDER",
+    "UPLOAD_FOLDER",
     "asset_key",
     "clone_folder",
     "clone_preview_key",
@@ -18,11 +19,14 @@ __all__ = [
     "media_type",
     "public_preview_key",
     "speech_key",
+    "upload_key",
 ]
 
-# The type of every file voxhub stores, by its key's extension (all audio the sniffer knows:
-# a test holds the two tables together).
+# The type of every file voxhub stores, by its key's extension (all audio and video the sniffer
+# knows: a test holds the tables together; a WebM is served as audio whatever it holds).
 MEDIA_TYPES = {
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
     "wav": "audio/wav",
     "mp3": "audio/mpeg",
     "flac": "audio/flac",
@@ -33,11 +37,17 @@ MEDIA_TYPES = {
 }
 ASSET_FOLDER = "assets"
 SPEECH_FOLDER = "speech"
+UPLOAD_FOLDER = "uploads"
 PUBLIC_PREVIEW_FOLDER = "previews/public"
 
 
 def asset_key(asset_id: str, extension: str) -> str:
     return f"{ASSET_FOLDER}/{asset_id}.{extension}"
+
+
+def upload_key(asset_id: str) -> str:
+    """Where a direct upload's bytes land until it is completed (never served)."""
+    return f"{UPLOAD_FOLDER}/{asset_id}.bin"
 
 
 def speech_key(day: str, request_id: str, extension: str) -> str:

@@ -168,3 +168,19 @@ class S3Storage(Storage):
             ExpiresIn=max(1, min(int(expires_in), _MAX_PRESIGN_SECONDS)),
         )
         return url
+
+    def presigned_upload(
+        self, key: str, expires_in: int, content_type: str, size_bytes: int
+    ) -> str | None:
+        """A PUT URL with the type and length signed in, so the store refuses other bytes."""
+        url: str = self._client.generate_presigned_url(
+            "put_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": self._object(key),
+                "ContentType": content_type,
+                "ContentLength": size_bytes,
+            },
+            ExpiresIn=max(1, min(int(expires_in), _MAX_PRESIGN_SECONDS)),
+        )
+        return url

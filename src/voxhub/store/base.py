@@ -16,6 +16,7 @@ from voxhub.domain import (
     Account,
     ApiKey,
     Asset,
+    AssetBatch,
     IdempotentResponse,
     Job,
     Outbox,
@@ -31,13 +32,16 @@ __all__ = [
     "api_key_from_row",
     "api_key_params",
     "asset_from_row",
+    "batch_from_row",
     "endpoints_params",
     "events_params",
     "idempotency_params",
     "is_reclaimable",
     "job_from_row",
     "kinds_param",
+    "list_assets_params",
     "list_params",
+    "settle_asset_params",
     "subscribed",
     "voice_from_row",
     "voice_params",
@@ -104,6 +108,31 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def delete_asset(self, asset_id: str, account_id: str) -> Asset | None:
         """Remove the account's asset; return what was removed (None: nothing was)."""
+
+    @abc.abstractmethod
+    async def list_assets(
+        self, account_id: str, limit: int, after: tuple[int, str] | None
+    ) -> list[Asset]:
+        """Up to ``limit`` completed assets, newest first, after ``(created_at, asset_id)``."""
+
+    @abc.abstractmethod
+    async def settle_asset(self, asset: Asset) -> None:
+        """Record a direct upload's outcome: status, what its bytes are, or why refused."""
+
+    @abc.abstractmethod
+    async def insert_asset_batch(self, batch: AssetBatch, assets: Sequence[Asset]) -> None:
+        """A batch and its pending assets, together or not at all."""
+
+    @abc.abstractmethod
+    async def get_asset_batch(self, batch_id: str, account_id: str) -> AssetBatch | None: ...
+
+    @abc.abstractmethod
+    async def batch_assets(self, batch_id: str, account_id: str) -> list[Asset]:
+        """A batch's assets by item index."""
+
+    @abc.abstractmethod
+    async def expired_uploads(self, cutoff: int, limit: int) -> list[Asset]:
+        """Direct uploads never completed whose URL expired before ``cutoff``."""
 
     @abc.abstractmethod
     async def claim_idempotency(
@@ -259,6 +288,29 @@ def idempotency_params(record: IdempotentResponse) -> dict[str, Any]:
 
 def asset_from_row(row: Sequence[Any]) -> Asset:
     return Asset(*row)
+
+
+def batch_from_row(row: Sequence[Any]) -> AssetBatch:
+    return AssetBatch(*row)
+
+
+def list_assets_params(
+    account_id: str, limit: int, after: tuple[int, str] | None
+) -> dict[str, Any]:
+    created, asset_id = after if after is not None else (None, None)
+    return {
+        "account_id": account_id,
+        "limit": limit,
+        "after_created": created,
+        "after_id": asset_id,
+    }
+
+
+def settle_asset_params(asset: Asset) -> dict[str, Any]:
+    keys = ("asset_id", "account_id", "status", "media_type", "kind", "size_bytes")
+    params = {key: getattr(asset, key) for key in keys}
+    params.update(storage_key=asset.storage_key, failure_message=asset.failure_message)
+    return params
 
 
 def voice_params(voice: Voice, updated_at: int) -> dict[str, Any]:

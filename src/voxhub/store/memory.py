@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 from voxhub.domain import (
     Account,
     ApiKey,
     Asset,
+    AssetBatch,
     IdempotentResponse,
     Job,
     Outbox,
@@ -32,6 +33,7 @@ class MemoryStore(Store):
         self.api_keys: dict[str, ApiKey] = {}
         self.voices: dict[str, Voice] = {}
         self.assets: dict[str, Asset] = {}
+        self.asset_batches: dict[str, AssetBatch] = {}
         self.idempotency: dict[tuple[str, str, str], IdempotentResponse] = {}
         self.jobs: dict[str, Job] = {}
         self.webhook_endpoints: dict[str, WebhookEndpoint] = {}
@@ -104,6 +106,49 @@ class MemoryStore(Store):
         if asset is not None:
             del self.assets[asset_id]
         return asset
+
+    async def list_assets(
+        self, account_id: str, limit: int, after: tuple[int, str] | None
+    ) -> list[Asset]:
+        mine = [
+            a
+            for a in self.assets.values()
+            if a.account_id == account_id
+            and a.status == "completed"
+            and (after is None or (a.created_at, a.asset_id) < after)
+        ]
+        return sorted(mine, key=lambda a: (a.created_at, a.asset_id), reverse=True)[:limit]
+
+    async def settle_asset(self, asset: Asset) -> None:
+        stored = self.assets.get(asset.asset_id)
+        if stored is not None:
+            expires = None if asset.status == "completed" else stored.upload_expires_at
+            self.assets[asset.asset_id] = dataclasses.replace(asset, upload_expires_at=expires)
+
+    async def insert_asset_batch(self, batch: AssetBatch, assets: Sequence[Asset]) -> None:
+        self.asset_batches[batch.batch_id] = batch
+        for asset in assets:
+            await self.insert_asset(asset)
+
+    async def get_asset_batch(self, batch_id: str, account_id: str) -> AssetBatch | None:
+        batch = self.asset_batches.get(batch_id)
+        return batch if batch is not None and batch.account_id == account_id else None
+
+    async def batch_assets(self, batch_id: str, account_id: str) -> list[Asset]:
+        items = [
+            a for a in self.assets.values() if a.batch_id == batch_id and a.account_id == account_id
+        ]
+        return sorted(items, key=lambda a: a.item_index or 0)
+
+    async def expired_uploads(self, cutoff: int, limit: int) -> list[Asset]:
+        expired = [
+            a
+            for a in self.assets.values()
+            if a.status != "completed"
+            and a.upload_expires_at is not None
+            and a.upload_expires_at < cutoff
+        ]
+        return sorted(expired, key=lambda a: a.upload_expires_at or 0)[:limit]
 
     async def claim_idempotency(
         self, claim: IdempotentResponse, running_since: int, done_since: int

@@ -7,7 +7,7 @@ in step with every process's writes (``notified_cache``).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import Any, TypeVar
 
 import psycopg
@@ -17,6 +17,7 @@ from voxhub.domain import (
     Account,
     ApiKey,
     Asset,
+    AssetBatch,
     IdempotentResponse,
     Job,
     Outbox,
@@ -32,13 +33,16 @@ from voxhub.store.base import (
     api_key_from_row,
     api_key_params,
     asset_from_row,
+    batch_from_row,
     endpoints_params,
     events_params,
     idempotency_params,
     is_reclaimable,
     job_from_row,
     kinds_param,
+    list_assets_params,
     list_params,
+    settle_asset_params,
     voice_from_row,
     voice_params,
 )
@@ -197,6 +201,38 @@ class PostgresStore(Store):
             return asset_from_row(row) if row else None
 
         return await self._run(work)
+
+    async def list_assets(
+        self, account_id: str, limit: int, after: tuple[int, str] | None
+    ) -> list[Asset]:
+        rows = await self._fetch("list_assets", list_assets_params(account_id, limit, after))
+        return [asset_from_row(r) for r in rows]
+
+    async def settle_asset(self, asset: Asset) -> None:
+        await self._execute("settle_asset", settle_asset_params(asset))
+
+    async def insert_asset_batch(self, batch: AssetBatch, assets: Sequence[Asset]) -> None:
+        async def work(conn: psycopg.AsyncConnection[Any]) -> None:
+            async with conn.transaction():
+                await conn.execute(_SQL["insert_asset_batch"], dataclasses.asdict(batch))
+                async with conn.cursor() as cursor:
+                    rows = [dataclasses.asdict(a) for a in assets]
+                    await cursor.executemany(_SQL["insert_asset"], rows)
+
+        await self._run(work)
+
+    async def get_asset_batch(self, batch_id: str, account_id: str) -> AssetBatch | None:
+        params = {"batch_id": batch_id, "account_id": account_id}
+        rows = await self._fetch("get_asset_batch", params)
+        return batch_from_row(rows[0]) if rows else None
+
+    async def batch_assets(self, batch_id: str, account_id: str) -> list[Asset]:
+        params = {"batch_id": batch_id, "account_id": account_id}
+        return [asset_from_row(r) for r in await self._fetch("batch_assets", params)]
+
+    async def expired_uploads(self, cutoff: int, limit: int) -> list[Asset]:
+        rows = await self._fetch("expired_uploads", {"cutoff": cutoff, "limit": limit})
+        return [asset_from_row(r) for r in rows]
 
     async def claim_idempotency(
         self, claim: IdempotentResponse, running_since: int, done_since: int

@@ -102,16 +102,58 @@ LIMIT :limit
 
 -- insert_asset --
 INSERT INTO assets
-    (asset_id, account_id, name, media_type, kind, size_bytes, storage_key, created_at)
+    (asset_id, account_id, name, media_type, kind, size_bytes, storage_key, created_at,
+    status, checksum_sha256, upload_expires_at, batch_id, item_index, failure_message)
 VALUES
-    (:asset_id, :account_id, :name, :media_type, :kind, :size_bytes, :storage_key, :created_at)
+    (:asset_id, :account_id, :name, :media_type, :kind, :size_bytes, :storage_key, :created_at,
+     :status, :checksum_sha256, :upload_expires_at, :batch_id, :item_index, :failure_message)
 
 -- get_asset --
-SELECT asset_id, account_id, name, media_type, kind, size_bytes, storage_key, created_at
+SELECT asset_id, account_id, name, media_type, kind, size_bytes, storage_key, created_at,
+    status, checksum_sha256, upload_expires_at, batch_id, item_index, failure_message
 FROM assets WHERE asset_id = :asset_id AND account_id = :account_id
 
 -- delete_asset --
 DELETE FROM assets WHERE asset_id = :asset_id AND account_id = :account_id
+
+-- list_assets --
+-- Completed assets, newest first; after a page, those before (created_at, asset_id) of its last.
+SELECT asset_id, account_id, name, media_type, kind, size_bytes, storage_key, created_at,
+    status, checksum_sha256, upload_expires_at, batch_id, item_index, failure_message
+FROM assets
+WHERE account_id = :account_id AND status = 'completed'
+  AND (CAST(:after_created AS BIGINT) IS NULL OR created_at < :after_created
+       OR (created_at = :after_created AND asset_id < :after_id))
+ORDER BY created_at DESC, asset_id DESC
+LIMIT :limit
+
+-- settle_asset --
+UPDATE assets
+SET status = :status, media_type = :media_type, kind = :kind, size_bytes = :size_bytes,
+    storage_key = :storage_key, failure_message = :failure_message,
+    upload_expires_at = CASE WHEN :status = 'completed' THEN NULL ELSE upload_expires_at END
+WHERE asset_id = :asset_id AND account_id = :account_id
+
+-- insert_asset_batch --
+INSERT INTO asset_batches (batch_id, account_id, title, total_items, created_at)
+VALUES (:batch_id, :account_id, :title, :total_items, :created_at)
+
+-- get_asset_batch --
+SELECT batch_id, account_id, title, total_items, created_at
+FROM asset_batches WHERE batch_id = :batch_id AND account_id = :account_id
+
+-- batch_assets --
+SELECT asset_id, account_id, name, media_type, kind, size_bytes, storage_key, created_at,
+    status, checksum_sha256, upload_expires_at, batch_id, item_index, failure_message
+FROM assets WHERE batch_id = :batch_id AND account_id = :account_id
+ORDER BY item_index
+
+-- expired_uploads --
+SELECT asset_id, account_id, name, media_type, kind, size_bytes, storage_key, created_at,
+    status, checksum_sha256, upload_expires_at, batch_id, item_index, failure_message
+FROM assets WHERE upload_expires_at < :cutoff AND status <> 'completed'
+ORDER BY upload_expires_at
+LIMIT :limit
 
 -- claim_idempotency --
 INSERT INTO idempotency (account_id, endpoint, idempotency_key, created_at, status, body)

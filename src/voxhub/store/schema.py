@@ -25,6 +25,7 @@ from sqlalchemy import (
 __all__ = [
     "accounts",
     "api_keys",
+    "asset_batches",
     "assets",
     "idempotency",
     "jobs",
@@ -97,7 +98,26 @@ assets = Table(
     Column("size_bytes", BigInteger, nullable=False),
     Column("storage_key", String(200), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False, server_default="completed"),
+    Column("checksum_sha256", String(64)),
+    Column("upload_expires_at", BigInteger),
+    Column("batch_id", String(32)),
+    Column("item_index", Integer),
+    Column("failure_message", Text),
     Index("ix_assets_account_id", "account_id"),
+    Index("ix_assets_account_created", "account_id", "created_at"),
+    Index("ix_assets_batch_id", "batch_id"),
+    Index("ix_assets_upload_expires_at", "upload_expires_at"),
+)
+
+asset_batches = Table(
+    "asset_batches",
+    metadata,
+    Column("batch_id", String(32), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.account_id"), nullable=False),
+    Column("title", String(200)),
+    Column("total_items", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
 )
 
 idempotency = Table(

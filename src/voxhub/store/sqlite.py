@@ -19,7 +19,7 @@ import dataclasses
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from voxhub.domain import (
     Account,
     ApiKey,
     Asset,
+    AssetBatch,
     IdempotentResponse,
     Job,
     Outbox,
@@ -42,13 +43,16 @@ from voxhub.store.base import (
     api_key_from_row,
     api_key_params,
     asset_from_row,
+    batch_from_row,
     endpoints_params,
     events_params,
     idempotency_params,
     is_reclaimable,
     job_from_row,
     kinds_param,
+    list_assets_params,
     list_params,
+    settle_asset_params,
     voice_from_row,
     voice_params,
 )
@@ -230,6 +234,35 @@ class SQLiteStore(Store):
             return asset_from_row(row) if row else None
 
         return await self._write(work)
+
+    async def list_assets(
+        self, account_id: str, limit: int, after: tuple[int, str] | None
+    ) -> list[Asset]:
+        rows = self._read("list_assets", list_assets_params(account_id, limit, after))
+        return [asset_from_row(r) for r in rows]
+
+    async def settle_asset(self, asset: Asset) -> None:
+        params = settle_asset_params(asset)
+        await self._write(lambda conn: conn.execute(QUERIES["settle_asset"], params))
+
+    async def insert_asset_batch(self, batch: AssetBatch, assets: Sequence[Asset]) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(QUERIES["insert_asset_batch"], dataclasses.asdict(batch))
+            conn.executemany(QUERIES["insert_asset"], [dataclasses.asdict(a) for a in assets])
+
+        await self._write(work)
+
+    async def get_asset_batch(self, batch_id: str, account_id: str) -> AssetBatch | None:
+        rows = self._read("get_asset_batch", {"batch_id": batch_id, "account_id": account_id})
+        return batch_from_row(rows[0]) if rows else None
+
+    async def batch_assets(self, batch_id: str, account_id: str) -> list[Asset]:
+        rows = self._read("batch_assets", {"batch_id": batch_id, "account_id": account_id})
+        return [asset_from_row(r) for r in rows]
+
+    async def expired_uploads(self, cutoff: int, limit: int) -> list[Asset]:
+        rows = self._read("expired_uploads", {"cutoff": cutoff, "limit": limit})
+        return [asset_from_row(r) for r in rows]
 
     async def claim_idempotency(
         self, claim: IdempotentResponse, running_since: int, done_since: int

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.responses import Response
 
+from voxhub.api.asset_models import ListAssetsResponse, SearchAssetsResponse
 from voxhub.api.auth import SECURITY, authenticated, authenticated_writer, services
 from voxhub.api.idempotency import idempotent
 from voxhub.api.links import file_url
@@ -46,7 +47,8 @@ _UPLOAD_BODY = {
                         "type": "string",
                         "format": "binary",
                         "description": "An audio file (wav, mp3, m4a/aac, ogg/opus, flac, "
-                        "webm), at most 32 MB; its type is read from its bytes.",
+                        "webm) or a video (mp4, mov, webm: its sound is used), at most 32 MB; "
+                        "its type is read from its bytes.",
                     }
                 },
             }
@@ -80,6 +82,7 @@ async def _read_upload(request: Request) -> tuple[str | None, bytes]:
 
 
 def _detail(request: Request, asset: Asset) -> AssetDetail:
+    url = file_url(services(request), request, asset.storage_key)
     return AssetDetail(
         id=asset.asset_id,
         name=asset.name,
@@ -87,7 +90,7 @@ def _detail(request: Request, asset: Asset) -> AssetDetail:
         owner=asset.account_id,
         space_id=asset.account_id,
         uploaded_at=asset.created_at,
-        url=file_url(services(request), request, asset.storage_key),
+        url=url if asset.status == "completed" else None,
         folder_id=None,
     )
 
@@ -100,8 +103,9 @@ def _json(body: Any) -> Response:
     ASSETS_PATH,
     operation_id="uploadAsset",
     summary="Upload an asset",
-    description="Upload an audio file (at most 32 MB) to clone a voice from; its type is "
-    "detected from its bytes. Returns the asset id and a signed, expiring URL.",
+    description="Upload an audio or video file (at most 32 MB) to clone a voice from; its "
+    "type is detected from its bytes (images, PDF and archives are refused: voxhub stores "
+    "audio and video only). Returns the asset id and a signed, expiring URL.",
     response_model=UploadAssetResponse,
     responses=error_responses(400, 401, 403, 409, 413, 429),
     openapi_extra={
@@ -135,6 +139,57 @@ async def _upload(request: Request, caller: Principal) -> Response:
         size_bytes=asset.size_bytes,
     )
     return _json(UploadAssetResponse(data=uploaded))
+
+
+@router.get(
+    ASSETS_PATH,
+    operation_id="listAssets",
+    summary="List Assets",
+    description="The account's assets, newest first, with cursor paging. username is the "
+    "owner (an asset's 'owner': the account id), required as by the hosted beta: another "
+    "owner lists nothing. voxhub has no folders: folder_id is accepted, and only the root "
+    "(empty) lists assets. Direct uploads appear once completed.",
+    response_model=ListAssetsResponse,
+    responses=error_responses(400, 401, 429),
+    openapi_extra={"security": SECURITY},
+)
+async def list_assets(
+    request: Request,
+    caller: Caller,
+    username: Annotated[str, Query(min_length=1, max_length=128)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    token: Annotated[str | None, Query(max_length=1024)] = None,
+    folder_id: Annotated[str | None, Query(max_length=128)] = None,
+) -> Response:
+    page = await services(request).assets.list_page(
+        caller.account_id, username, limit, token, folder_id
+    )
+    data = [_detail(request, asset) for asset in page.assets]
+    listing = ListAssetsResponse(
+        data=data, has_more=page.next_token is not None, next_token=page.next_token
+    )
+    return _json(listing)
+
+
+@router.get(
+    ASSETS_PATH + "/search",
+    operation_id="searchAssets",
+    summary="Search Assets",
+    description="The hosted API searches re-hosted public images and icons. voxhub stores "
+    "audio and video only, so every valid search answers an empty page.",
+    response_model=SearchAssetsResponse,
+    responses=error_responses(400, 401, 429),
+    openapi_extra={"security": SECURITY},
+)
+async def search_assets(
+    caller: Caller,
+    query: Annotated[str, Query(min_length=1, max_length=1000)],
+    type: Annotated[Literal["image", "icon"], Query()],
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    token: Annotated[str | None, Query(max_length=1024)] = None,
+    source: Annotated[Literal["public", "personal"], Query()] = "public",
+) -> Response:
+    return _json(SearchAssetsResponse(data=[], has_more=False, next_token=None))
 
 
 @router.get(
