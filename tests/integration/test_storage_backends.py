@@ -18,11 +18,14 @@ from fastapi.testclient import TestClient
 from starlette.requests import Request
 
 from tests import s3server
+from tests.audio_fixtures import encoded
 from tests.s3server import S3Server
 from voxhub.api.app import install_common, new_fastapi
 from voxhub.api.links import file_url
 from voxhub.api.routes import files as files_routes
+from voxhub.domain import Account
 from voxhub.services.files import FileService
+from voxhub.services.uploads import DeclaredFile, UploadService
 from voxhub.storage import (
     LocalStorage,
     MemoryStorage,
@@ -30,6 +33,7 @@ from voxhub.storage import (
     Storage,
     open_storage,
 )
+from voxhub.store import MemoryStore
 
 BAD_KEYS = [
     "../x.mp3",
@@ -268,6 +272,34 @@ def test_a_presigned_url_serves_the_bytes_without_credentials(s3: S3Storage) -> 
     assert response.content == data
     assert response.headers["content-type"] == "audio/mpeg"
     # (moto does not check signatures unless IAM users are set up: no tampering test here.)
+
+
+def test_a_presigned_upload_takes_the_bytes_without_credentials(s3: S3Storage) -> None:
+    data = encoded("wav")
+    url = s3.presigned_upload("uploads/a.bin", 300, "audio/wav", len(data))
+    assert url is not None
+    response = httpx.put(url, content=data, headers={"Content-Type": "audio/wav"})
+    assert response.status_code == 200, response.text
+    assert s3.read("uploads/a.bin") == data
+
+
+@pytest.mark.anyio
+async def test_a_direct_upload_on_s3_goes_to_the_store_and_is_completed(s3: S3Storage) -> None:
+    store = MemoryStore()
+    account = await store.get_or_create_account(Account("a" * 32, "acme", 1))
+    files = FileService(s3, b"k" * 32, 3600, links="presigned")
+    uploads = UploadService(store, files)
+    data = encoded("flac")
+    ticket = await uploads.begin(
+        account.account_id, DeclaredFile("a.flac", "audio/flac", len(data))
+    )
+    assert ticket.url.startswith("http://127.0.0.1:")  # the store's own URL, not voxhub's
+    response = httpx.put(ticket.url, content=data, headers=ticket.headers)
+    assert response.status_code == 200, response.text
+    asset = await uploads.complete(account.account_id, ticket.asset.asset_id, None)
+    assert (asset.status, asset.media_type) == ("completed", "audio/flac")
+    assert s3.read(asset.storage_key) == data
+    assert s3.read(f"uploads/{asset.asset_id}.bin") is None
 
 
 def test_one_s3_storage_serves_many_threads(s3: S3Storage) -> None:

@@ -17,6 +17,7 @@ from voxhub.domain import (
     Account,
     ApiKey,
     Asset,
+    AssetBatch,
     IdempotentResponse,
     Job,
     Outbox,
@@ -198,6 +199,64 @@ async def test_assets_belong_to_their_account(store: Store) -> None:
     assert await store.delete_asset(asset.asset_id, owner.account_id) == asset
     assert await store.delete_asset(asset.asset_id, owner.account_id) is None
     assert await store.get_asset(asset.asset_id, owner.account_id) is None
+
+
+def an_asset(account: Account, n: int, **fields: object) -> Asset:
+    asset_id = f"{n:032x}"
+    base = Asset(
+        asset_id,
+        account.account_id,
+        f"{n}.wav",
+        "audio/wav",
+        "audio",
+        10 + n,
+        f"assets/{asset_id}.wav",
+        created_at=100 + n // 2,
+    )
+    return dataclasses.replace(base, **fields)  # type: ignore[arg-type]
+
+
+async def test_assets_list_newest_first_completed_only_in_pages(store: Store) -> None:
+    owner, other = await make_account(store, "owner"), await make_account(store, "other")
+    for n in range(5):
+        await store.insert_asset(an_asset(owner, n))
+    await store.insert_asset(an_asset(owner, 9, status="pending_upload", upload_expires_at=50))
+    await store.insert_asset(an_asset(other, 7))
+    first = await store.list_assets(owner.account_id, 3, None)
+    assert [a.asset_id[-1] for a in first] == ["4", "3", "2"]  # (created_at, id) descending
+    last = first[-1]
+    rest = await store.list_assets(owner.account_id, 3, (last.created_at, last.asset_id))
+    assert [a.asset_id[-1] for a in rest] == ["1", "0"]
+
+
+async def test_a_batch_and_its_uploads_settle_and_expire(store: Store) -> None:
+    owner = await make_account(store, "owner")
+    batch = AssetBatch("b" * 32, owner.account_id, "title", 2, 100)
+    pending = [
+        an_asset(
+            owner,
+            n,
+            status="pending_upload",
+            upload_expires_at=200,
+            batch_id=batch.batch_id,
+            item_index=n,
+        )
+        for n in range(2)
+    ]
+    await store.insert_asset_batch(batch, pending)
+    assert await store.get_asset_batch(batch.batch_id, owner.account_id) == batch
+    assert await store.get_asset_batch(batch.batch_id, "x" * 32) is None
+    assert await store.batch_assets(batch.batch_id, owner.account_id) == pending
+    done = dataclasses.replace(
+        pending[0], status="completed", media_type="audio/flac", storage_key="assets/x.flac"
+    )
+    failed = dataclasses.replace(pending[1], status="failed", failure_message="why")
+    await store.settle_asset(done)
+    await store.settle_asset(failed)
+    settled = await store.batch_assets(batch.batch_id, owner.account_id)
+    assert settled == [dataclasses.replace(done, upload_expires_at=None), failed]
+    assert await store.expired_uploads(200, 10) == []
+    assert await store.expired_uploads(201, 10) == [failed]  # completed ones never expire
 
 
 async def test_idempotency_claims_are_taken_once_and_expire(store: Store) -> None:

@@ -139,7 +139,7 @@ BAD_BODIES = [
     ({"locale": "not a tag!"}, "locale"),
     ({"language": "de"}, "language"),
     ({"output_format": "ogg"}, "output_format"),
-    ({"voice_id": "nope"}, "voice_id"),
+    ({"voice_id": "x" * 129}, "voice_id"),
     ({"voice_id": None}, "voice_id"),
 ]
 

@@ -144,7 +144,7 @@ class FileService:
         if not (expires.isdigit() and len(expires) <= 12):
             raise NotFound("Upload not found, or its URL has expired.")
         expected = self._signature(_upload_purpose(account_id, asset_id), int(expires))
-        if not hmac.compare_digest(expected, signature) or int(expires) < moment:
+        if not hmac.compare_digest(expected.encode(), signature.encode()) or int(expires) < moment:
             raise NotFound("Upload not found, or its URL has expired.")
 
     def verify(self, key: str, expires: str, signature: str, now: float | None = None) -> None:
@@ -153,7 +153,7 @@ class FileService:
         if not (is_storage_key(key) and expires.isdigit() and len(expires) <= 12):
             raise NotFound("File not found, or its link has expired.")
         expected = self._signature(key, int(expires))
-        if not hmac.compare_digest(expected, signature) or int(expires) < moment:
+        if not hmac.compare_digest(expected.encode(), signature.encode()) or int(expires) < moment:
             raise NotFound("File not found, or its link has expired.")
 
     def open(self, key: str, expires: str, signature: str) -> StoredFile:

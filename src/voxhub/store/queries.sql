@@ -129,9 +129,11 @@ LIMIT :limit
 
 -- settle_asset --
 UPDATE assets
-SET status = :status, media_type = :media_type, kind = :kind, size_bytes = :size_bytes,
+SET status = CAST(:status AS TEXT), media_type = :media_type, kind = :kind,
+    size_bytes = :size_bytes,
     storage_key = :storage_key, failure_message = :failure_message,
-    upload_expires_at = CASE WHEN :status = 'completed' THEN NULL ELSE upload_expires_at END
+    upload_expires_at = CASE WHEN CAST(:status AS TEXT) = 'completed' THEN NULL
+                             ELSE upload_expires_at END
 WHERE asset_id = :asset_id AND account_id = :account_id
 
 -- insert_asset_batch --

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.responses import Response
@@ -24,14 +24,24 @@ from voxhub.api.models import (
 from voxhub.api.routes.voices import error_responses
 from voxhub.domain import Asset, Principal
 from voxhub.errors import InvalidParameter, PayloadTooLarge
+from voxhub.ids import ID_PATTERN
 from voxhub.services.assets import MAX_ASSET_BYTES
 
-__all__ = ["ASSETS_PATH", "MAX_UPLOAD_BODY_BYTES", "router"]
+__all__ = ["ASSETS_PATH", "MAX_UPLOAD_BODY_BYTES", "AssetId", "router"]
 
 router = APIRouter(tags=["Assets"])
 Caller = Annotated[Principal, Depends(authenticated)]
 Writer = Annotated[Principal, Depends(authenticated_writer)]
 ASSETS_PATH = "/v3/assets"
+# Checked by the service (400 only for what cannot be an id; anything else unknown is 404).
+AssetId = Annotated[
+    str,
+    Path(
+        description="An asset id; 400 only for what cannot be an id (over 128 characters, "
+        "control characters)",
+        json_schema_extra={"pattern": ID_PATTERN},
+    ),
+]
 # A file of the maximum size, with room for the multipart boundaries and part headers.
 MAX_UPLOAD_BODY_BYTES = MAX_ASSET_BYTES + 64 * 1024
 _TOO_LARGE = f"Files are at most {MAX_ASSET_BYTES // (1024 * 1024)} MB."
@@ -197,10 +207,10 @@ async def search_assets(
     operation_id="getAsset",
     summary="Get an asset",
     response_model=GetAssetResponse,
-    responses=error_responses(401, 404, 429),
+    responses=error_responses(400, 401, 404, 429),
     openapi_extra={"security": SECURITY},
 )
-async def get_asset(request: Request, caller: Caller, asset_id: str) -> Response:
+async def get_asset(request: Request, caller: Caller, asset_id: AssetId) -> Response:
     asset = await services(request).assets.get(caller.account_id, asset_id)
     return _json(GetAssetResponse(data=_detail(request, asset)))
 
@@ -210,9 +220,9 @@ async def get_asset(request: Request, caller: Caller, asset_id: str) -> Response
     operation_id="deleteAsset",
     summary="Delete an asset",
     response_model=DeleteAssetResponse,
-    responses=error_responses(401, 403, 404, 429),
+    responses=error_responses(400, 401, 403, 404, 429),
     openapi_extra={"security": SECURITY},
 )
-async def delete_asset(request: Request, caller: Writer, asset_id: str) -> Response:
+async def delete_asset(request: Request, caller: Writer, asset_id: AssetId) -> Response:
     asset = await services(request).assets.delete(caller.account_id, asset_id)
     return _json(DeleteAssetResponse(data=DeletedAsset(id=asset.asset_id)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from voxhub.api.asset_models import (
@@ -29,9 +29,11 @@ from voxhub.api.asset_models import (
 from voxhub.api.auth import SECURITY, authenticated, authenticated_writer, services
 from voxhub.api.idempotency import idempotent
 from voxhub.api.links import absolute, file_url
+from voxhub.api.routes.assets import AssetId
 from voxhub.api.routes.voices import error_responses
 from voxhub.domain import Principal
 from voxhub.errors import InvalidParameter, PayloadTooLarge
+from voxhub.ids import ID_PATTERN
 from voxhub.services.uploads import (
     MAX_BATCH_FILES,
     BatchView,
@@ -47,6 +49,8 @@ router = APIRouter(tags=["Assets"])
 Caller = Annotated[Principal, Depends(authenticated)]
 Writer = Annotated[Principal, Depends(authenticated_writer)]
 DIRECT_UPLOADS = "/v3/assets/direct-uploads"
+# Comma-separated ids: printable ASCII (ids are hex; anything else can name nothing).
+_ID_LIST = r"^[\x20-\x7e]*$"
 _IDEMPOTENCY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -131,11 +135,11 @@ async def create_upload_batch(
     summary="Upload the bytes of a direct upload",
     description="The upload_url of a direct upload on voxhub's own storage: a capability "
     "(signed, expiring; no API key). The body is the raw file, at most the declared size.",
-    responses={**error_responses(404, 413), 200: {"description": "Stored"}},
+    responses={**error_responses(400, 404, 413), 200: {"description": "Stored"}},
 )
 async def put_upload(
     request: Request,
-    asset_id: str,
+    asset_id: AssetId,
     owner: Annotated[str, Query(description="From the URL")] = "",
     expires: Annotated[str, Query(description="From the URL")] = "",
     signature: Annotated[str, Query(description="From the URL")] = "",
@@ -182,7 +186,7 @@ async def complete_batch(
 async def get_batch(
     request: Request,
     caller: Caller,
-    batch_id: str,
+    batch_id: Annotated[str, Path(json_schema_extra={"pattern": ID_PATTERN})],
     limit: Annotated[int, Query(ge=1, le=100)] = 100,
     token: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
@@ -232,8 +236,8 @@ def _batch_data(view: BatchView, limit: int, token: str | None) -> AssetBatchDat
 async def get_statuses(
     request: Request,
     caller: Caller,
-    asset_ids: Annotated[str, Query(max_length=4000)] = "",
-    batch_ids: Annotated[str, Query(max_length=4000)] = "",
+    asset_ids: Annotated[str, Query(max_length=3400, pattern=_ID_LIST)] = "",
+    batch_ids: Annotated[str, Query(max_length=3400, pattern=_ID_LIST)] = "",
 ) -> Response:
     entries = await services(request).uploads.statuses(
         caller.account_id, _ids(asset_ids), _ids(batch_ids)
@@ -268,7 +272,7 @@ def _ids(joined: str) -> list[str]:
 async def complete_upload(
     request: Request,
     caller: Writer,
-    asset_id: str,
+    asset_id: AssetId,
     body: CompleteAssetUploadRequest | None = None,
 ) -> Response:
     checksum = body.checksum_sha256 if body is not None else None
