@@ -185,7 +185,7 @@ def test_unknown_and_other_accounts_voices_are_404(
     other = issue_key(speech_services, "someone-else")
     clone = private_voice(account_of(speech_services, other), status="complete")
     asyncio.run(speech_services.store.insert_voice(clone, updated_at=1))
-    for voice_id in ("0" * 32, clone.voice_id):
+    for voice_id in ("0" * 32, "nope", clone.voice_id):
         response = speak(speech_client, key, text="Hello.", voice_id=voice_id)
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "voice_not_found"
