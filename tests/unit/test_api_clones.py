@@ -275,11 +275,26 @@ def test_another_accounts_clone_and_asset_are_404_in_every_endpoint(
         "delete voice": lambda: clone_client.delete(f"/v3/voices/{voice_id}", headers=stranger),
         "get asset": lambda: clone_client.get(f"/v3/assets/{asset_id}", headers=stranger),
         "delete asset": lambda: clone_client.delete(f"/v3/assets/{asset_id}", headers=stranger),
+        "complete asset": lambda: clone_client.post(
+            f"/v3/assets/{asset_id}/complete", headers=stranger
+        ),
+        "clone from asset": lambda: clone_client.post(
+            "/v3/voices/clone",
+            json={"voice_name": "x", "audio": {"type": "asset_id", "asset_id": asset_id}},
+            headers=stranger,
+        ),
     }
     for name, call in calls.items():
-        assert call().status_code == 404, name
+        assert call().status_code == (400 if name == "clone from asset" else 404), name
     listed = clone_client.get("/v3/voices?type=private", headers=stranger).json()
     assert listed["data"] == []
+    owner = account_of(clone_services, key)
+    their_assets = clone_client.get("/v3/assets", params={"username": owner}, headers=stranger)
+    assert their_assets.json()["data"] == []
+    statuses = clone_client.get(
+        "/v3/assets/statuses", params={"asset_ids": asset_id}, headers=stranger
+    ).json()["data"]
+    assert [entry["status"] for entry in statuses] == ["not_found"]
     # and the owner still has both
     assert get_voice(clone_client, key, voice_id).json()["data"]["status"] == "complete"
     assert clone_client.get(f"/v3/assets/{asset_id}", headers={"x-api-key": key}).status_code == 200
