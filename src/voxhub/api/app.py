@@ -17,7 +17,17 @@ from voxhub.api.auth import SECURITY_SCHEMES
 from voxhub.api.errors import install_error_handlers
 from voxhub.api.limits import BodyLimitMiddleware
 from voxhub.api.middleware import RequestContextMiddleware
-from voxhub.api.routes import assets, clones, files, health, speech, voices, webhooks
+from voxhub.api.routes import (
+    assets,
+    clones,
+    files,
+    health,
+    openai,
+    speech,
+    streaming,
+    voices,
+    webhooks,
+)
 from voxhub.services import Services
 from voxhub.services.background import api_tasks
 
@@ -36,6 +46,7 @@ ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
 # so DELETE's route, in clones, comes first too).
 ROUTE_ORDER: tuple[APIRouter | BaseRoute, ...] = (
     speech.router,
+    streaming.router,
     clones.router,
     voices.get_voice_fast_route,
     voices.router,
@@ -43,6 +54,7 @@ ROUTE_ORDER: tuple[APIRouter | BaseRoute, ...] = (
     webhooks.router,
     files.router,
     health.router,
+    openai.router,
 )
 
 
