@@ -21,11 +21,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from voxhub.api.auth import SECURITY, authenticated, authenticated_writer, services
 from voxhub.api.errors import status_of
-from voxhub.api.routes.streaming import audio_body, stream_media_type
+from voxhub.api.routes.streaming import SpeechResponse, audio_body, stream_media_type
 from voxhub.domain import Principal
 from voxhub.errors import RateLimited, VoxhubError
 from voxhub.services import SpeechRequest
@@ -201,9 +201,11 @@ async def create_speech(request: Request, caller: Writer, body: SpeechBody) -> R
     stream = await registry.speech.stream(caller.account_id, speech, output_rate=rate)
     headers = {"X-Sample-Rate": str(stream.sample_rate), "Cache-Control": "no-store"}
     if body.stream_format == "sse":
-        return StreamingResponse(_sse_body(stream), media_type="text/event-stream", headers=headers)
+        return SpeechResponse(
+            stream, _sse_body(stream), media_type="text/event-stream", headers=headers
+        )
     media_type = stream_media_type(body.response_format)
-    return StreamingResponse(audio_body(stream), media_type=media_type, headers=headers)
+    return SpeechResponse(stream, audio_body(stream), media_type=media_type, headers=headers)
 
 
 @router.get(

@@ -12,11 +12,12 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from voxhub.api.auth import SECURITY, authenticated_writer, services
 from voxhub.api.models import StreamSpeechRequest
@@ -26,7 +27,7 @@ from voxhub.errors import VoxhubError
 from voxhub.services import SpeechRequest
 from voxhub.services.streaming import AudioChunk, SpeechStream, StreamDone, WordsSpoken
 
-__all__ = ["PATH", "audio_body", "router", "stream_media_type"]
+__all__ = ["PATH", "SpeechResponse", "audio_body", "router", "stream_media_type"]
 
 PATH = "/v3/voices/speech/stream"
 SAMPLE_RATE_HEADER = "X-Sample-Rate"
@@ -42,6 +43,21 @@ _MEDIA_TYPES = {
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["Voices"])
 Writer = Annotated[Principal, Depends(authenticated_writer)]
+
+
+class SpeechResponse(StreamingResponse):
+    """A streamed answer that closes its speech stream however the response ends, even when
+    the client left before its body began (so the worker is never left rendering)."""
+
+    def __init__(self, stream: SpeechStream, body: AsyncIterator[bytes], **options: Any) -> None:
+        super().__init__(body, **options)
+        self._stream = stream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._stream.close()
 
 
 def stream_media_type(output_format: str) -> str:
@@ -118,9 +134,12 @@ async def stream_speech(request: Request, caller: Writer, body: StreamSpeechRequ
     headers = {SAMPLE_RATE_HEADER: str(stream.sample_rate), "Cache-Control": "no-store"}
     if _wants_events(request):
         request_id = str(request.scope.get("state", {}).get("request_id", ""))
-        return StreamingResponse(
-            _event_body(stream, request_id), media_type="text/event-stream", headers=headers
+        return SpeechResponse(
+            stream, _event_body(stream, request_id), media_type="text/event-stream", headers=headers
         )
-    return StreamingResponse(
-        audio_body(stream), media_type=stream_media_type(body.output_format), headers=headers
+    return SpeechResponse(
+        stream,
+        audio_body(stream),
+        media_type=stream_media_type(body.output_format),
+        headers=headers,
     )
