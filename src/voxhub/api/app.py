@@ -22,7 +22,9 @@ from voxhub.api.routes import (
     clones,
     files,
     health,
+    openai,
     speech,
+    streaming,
     uploads,
     voices,
     webhooks,
@@ -46,6 +48,7 @@ ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]
 # declared first in assets) come before ``/v3/assets/{asset_id}``.
 ROUTE_ORDER: tuple[APIRouter | BaseRoute, ...] = (
     speech.router,
+    streaming.router,
     clones.router,
     voices.get_voice_fast_route,
     voices.router,
@@ -54,6 +57,7 @@ ROUTE_ORDER: tuple[APIRouter | BaseRoute, ...] = (
     webhooks.router,
     files.router,
     health.router,
+    openai.router,
 )
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "GetVoiceResponse",
     "ListVoicesResponse",
     "StandardAPIError",
+    "StreamSpeechRequest",
     "UploadAssetResponse",
     "VoiceDetailV3",
     "VoiceListItem",
@@ -238,3 +239,13 @@ class DeletedAsset(BaseModel):
 
 class DeleteAssetResponse(BaseModel):
     data: DeletedAsset
+
+
+class StreamSpeechRequest(GenerateSpeechRequest):
+    """Request body of Stream Speech: Generate Speech's, with the stream's formats."""
+
+    output_format: Literal["mp3", "pcm", "opus", "aac", "flac", "wav"] = Field(  # type: ignore[assignment]
+        default="mp3",
+        description="mp3, pcm (16-bit little-endian mono at the voice's rate: X-Sample-Rate), "
+        "opus (in Ogg), aac (ADTS), flac, or wav (sizes unknown: 0xFFFFFFFF).",
+    )

@@ -10,13 +10,16 @@ from dataclasses import dataclass
 
 from voxhub.domain import Voice
 from voxhub.engines import profile_of
-from voxhub.errors import InvalidParameter
+from voxhub.errors import InvalidParameter, VoiceNotFound
+from voxhub.ids import is_voice_id
 from voxhub.services.files import FileService
+from voxhub.services.streaming import SpeechStream, SpeechStreams
 from voxhub.services.voices import VoiceService
 from voxhub.storage.layout import SPEECH_FOLDER, speech_key
 from voxhub.workers.pool import JobRunner
 from voxhub.workers.render import NothingSpoken, RenderJob, WordTiming, render
 from voxhub.workers.script import parse_input
+from voxhub.workers.stream import STREAM_FORMATS
 
 __all__ = ["SpeechRequest", "SpeechResult", "SpeechService"]
 
@@ -64,13 +67,73 @@ def check_language(voice: Voice, language: str | None, locale: str | None) -> No
             )
 
 
+def _nothing_spoken(voice: Voice) -> InvalidParameter:
+    return InvalidParameter(
+        f"Voice {voice.voice_id} made no sound for this text: it cannot read the script or "
+        "the digits it is written in. Write it out in words of the voice's language.",
+        param="text",
+    )
+
+
 class SpeechService:
     def __init__(self, voices: VoiceService, pool: JobRunner, files: FileService) -> None:
         self._voices = voices
         self._pool = pool
         self._files = files
+        self.streams = SpeechStreams(pool)
 
     async def generate(self, account_id: str, request: SpeechRequest) -> SpeechResult:
+        voice, job = await self._render_job(account_id, request)
+        try:
+            result = await self._pool.run(render, job)
+        except NothingSpoken as exc:
+            raise _nothing_spoken(voice) from exc
+        request_id = uuid.uuid4().hex
+        day = time.strftime("%Y%m%d", time.gmtime())
+        key = speech_key(day, request_id, request.output_format)
+        await asyncio.to_thread(self._files.storage.put, key, result.audio)
+        return SpeechResult(request_id, key, round(result.duration, 3), result.words)
+
+    async def stream(
+        self, account_id: str, request: SpeechRequest, output_rate: int | None = None
+    ) -> SpeechStream:
+        """The speech as it renders; errors (a full pool included) come before any audio."""
+        if request.output_format not in STREAM_FORMATS:
+            raise InvalidParameter(
+                f"output_format must be one of {', '.join(STREAM_FORMATS)}.",
+                param="output_format",
+            )
+        voice, job = await self._render_job(account_id, request)
+        try:
+            return await self.streams.open(job, output_rate)
+        except NothingSpoken as exc:
+            raise _nothing_spoken(voice) from exc
+
+    async def find_voice(self, account_id: str, id_or_name: str) -> Voice:
+        """A voice by id, or by name (any case): the caller's clones first, then public ones."""
+        if is_voice_id(id_or_name):
+            return await self._voices.get_voice(account_id, id_or_name)
+        wanted = id_or_name.casefold()
+        token: str | None = None
+        while True:  # an account's clones are few (VOXHUB_CLONES_PER_ACCOUNT)
+            page = await self._voices.list_voices(
+                account_id, scope="private", limit=100, token=token
+            )
+            for voice in page.voices:
+                if voice.name.casefold() == wanted:
+                    return voice
+            if page.next_token is None:
+                break
+            token = page.next_token
+        for voice in self._voices.public_voices:
+            if voice.name.casefold() == wanted:
+                return voice
+        raise VoiceNotFound(
+            f"Voice '{id_or_name}' not found: give a voice id or name from GET /v3/voices.",
+            param="voice",
+        )
+
+    async def _render_job(self, account_id: str, request: SpeechRequest) -> tuple[Voice, RenderJob]:
         voice = await self._voices.get_voice(account_id, request.voice_id)
         if not voice.is_public and voice.status != "complete":
             raise InvalidParameter(
@@ -79,21 +142,7 @@ class SpeechService:
             )
         check_language(voice, request.language, request.locale)
         script = parse_input(request.text, request.input_type, pauses=voice.support_pause)
-        job = RenderJob(script, profile_of(voice), request.speed, request.output_format)
-        try:
-            result = await self._pool.run(render, job)
-        except NothingSpoken as exc:
-            raise InvalidParameter(
-                f"Voice {voice.voice_id} made no sound for this text: it cannot read the "
-                "script or the digits it is written in. Write it out in words of the voice's "
-                "language.",
-                param="text",
-            ) from exc
-        request_id = uuid.uuid4().hex
-        day = time.strftime("%Y%m%d", time.gmtime())
-        key = speech_key(day, request_id, request.output_format)
-        await asyncio.to_thread(self._files.storage.put, key, result.audio)
-        return SpeechResult(request_id, key, round(result.duration, 3), result.words)
+        return voice, RenderJob(script, profile_of(voice), request.speed, request.output_format)
 
     async def purge_expired(self, now: float | None = None) -> int:
         """Remove speech files whose links have all expired."""

@@ -9,12 +9,12 @@ short pause; an SSML break is a pause of exactly its length.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from voxhub.audio import FORMATS, StreamingEncoder, fade_edges, silence, trim_silence
-from voxhub.engines import Engine, PieceAudio, VoiceProfile, apply_transform
+from voxhub.engines import Engine, PieceAudio, Samples, VoiceProfile, apply_transform
 from voxhub.workers.script import SENTENCE_PAUSE, Pause, Piece, Script
 from voxhub.workers.state import current, init_worker
 
@@ -22,11 +22,13 @@ __all__ = [
     "NothingSpoken",
     "RenderJob",
     "RenderResult",
+    "SpokenPart",
     "WordTiming",
     "engine_named",
     "init_worker",
     "model_dir",
     "render",
+    "spoken_parts",
     "warm_up",
 ]
 
@@ -111,15 +113,25 @@ class _Timeline:
             previous = end
 
 
-def render(job: RenderJob, engines: Mapping[str, Engine] | None = None) -> RenderResult:
-    """Speak the job's script; ``engines`` by name (default: this process's installed ones)."""
-    engine = _engine(job.profile.engine, engines)
-    audio_format = FORMATS[job.audio_format]
-    encoder: StreamingEncoder | None = None
+@dataclass(frozen=True, slots=True)
+class SpokenPart:
+    """The next stretch of the audio: silence before a piece, then the piece (both may be
+    empty), and the timings of the piece's words (None: the engine cannot align)."""
+
+    lead: Samples
+    samples: Samples
+    sample_rate: int
+    words: list[WordTiming] | None
+
+
+def spoken_parts(job: RenderJob, engine: Engine) -> Iterator[SpokenPart]:
+    """The job's audio, a piece at a time, the last part the trailing pause; raises
+    NothingSpoken, before that last part, when no piece made a sound."""
     timeline = _Timeline(engine.aligns)
     pending_pause = 0.0
     last_was_piece = False
-    spoken = 0
+    spoken = written = 0
+    sample_rate = 0
     for part in job.script.parts:
         if isinstance(part, Pause):
             pending_pause += part.seconds
@@ -129,22 +141,41 @@ def render(job: RenderJob, engines: Mapping[str, Engine] | None = None) -> Rende
         samples, cut = trim_silence(audio.samples, audio.sample_rate)
         samples = apply_transform(job.profile, samples, audio.sample_rate)
         spoken += len(samples)
-        if encoder is None:
-            encoder = StreamingEncoder(audio_format, audio.sample_rate)
+        sample_rate = sample_rate or audio.sample_rate
         gap = pending_pause + (SENTENCE_PAUSE / job.speed if last_was_piece else 0.0)
-        encoder.add(silence(gap, encoder.sample_rate))
+        lead = silence(gap, sample_rate)
+        written += len(lead)
         pending_pause, last_was_piece = 0.0, True
+        known = len(timeline.words) if timeline.words is not None else 0
         timeline.add(
-            part, PieceAudio(samples, audio.sample_rate, audio.spans), cut, encoder.duration
+            part, PieceAudio(samples, audio.sample_rate, audio.spans), cut, written / sample_rate
         )
-        encoder.add(fade_edges(samples, audio.sample_rate))
-    if encoder is None:  # only pauses: the script parser does not let this through
+        faded = fade_edges(samples, audio.sample_rate)
+        written += len(faded)
+        words = None if timeline.words is None else timeline.words[known:]
+        yield SpokenPart(lead, faded, sample_rate, words)
+    if not sample_rate:  # only pauses: the script parser does not let this through
         raise ValueError("nothing to speak")
     if spoken == 0:
         raise NothingSpoken()
-    encoder.add(silence(pending_pause, encoder.sample_rate))
+    tail = silence(pending_pause, sample_rate)
+    yield SpokenPart(tail, tail[:0], sample_rate, [] if timeline.words is not None else None)
+
+
+def render(job: RenderJob, engines: Mapping[str, Engine] | None = None) -> RenderResult:
+    """Speak the job's script; ``engines`` by name (default: this process's installed ones)."""
+    engine = _engine(job.profile.engine, engines)
+    audio_format = FORMATS[job.audio_format]
+    encoder: StreamingEncoder | None = None
+    words: list[WordTiming] | None = []
+    for part in spoken_parts(job, engine):
+        if encoder is None:
+            encoder = StreamingEncoder(audio_format, part.sample_rate)
+        encoder.add(part.lead)
+        encoder.add(part.samples)
+        words = None if words is None or part.words is None else words + part.words
+    assert encoder is not None  # spoken_parts yields at least its last part
     duration = round(encoder.duration, 3)
-    words = timeline.words
     if words is not None:  # timings were rounded to the millisecond like the duration
         words = [WordTiming(w.word, min(w.start, duration), min(w.end, duration)) for w in words]
     return RenderResult(encoder.finish(), duration, encoder.sample_rate, words)
