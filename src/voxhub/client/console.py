@@ -124,7 +124,7 @@ def _api_command(command: _Command) -> _Command:
         as_json: bool,
         **kwargs: Any,
     ) -> None:
-        errors = Console(stderr=True)
+        errors = Console(stderr=True, soft_wrap=True)  # messages whole, for scripts' logs
         try:
             transport = (context.obj or {}).get("transport")
             with Client(api_key, url, transport=transport) as client:
