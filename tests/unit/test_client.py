@@ -262,13 +262,14 @@ def test_speech_to_a_file_and_streamed(tmp_path: Path) -> None:
     ava = mock.add_voice("Ava")
     with mock.client() as client:
         speech = client.speech.to_file(tmp_path / "hi.wav", "Hello there", ava, speed=1.5)
-        with client.speech.stream("Hello there", ava, output_format="pcm_s16le") as audio:
+        with client.speech.stream("Hello there", ava, output_format="pcm") as audio:
             streamed = b"".join(audio.iter_bytes(1000))
+            assert audio.sample_rate == 16000
     assert (tmp_path / "hi.wav").read_bytes() == silent_wav() == streamed
     assert [w.word for w in speech.word_timestamps or []] == ["Hello", "there"]
     bodies = [json.loads(r.content) for r in mock.requests if r.method == "POST"]
     assert bodies[0] == {"text": "Hello there", "voice_id": ava, "speed": 1.5}  # nothing unasked
-    assert bodies[1]["output_format"] == "pcm_s16le"
+    assert bodies[1]["output_format"] == "pcm"
 
 
 def test_url_and_key_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

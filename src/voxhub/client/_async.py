@@ -255,6 +255,9 @@ class AsyncAudioStream:
     def __init__(self, response: httpx.Response) -> None:
         self._response = response
         self.content_type = response.headers.get("content-type", "application/octet-stream")
+        rate = response.headers.get("x-sample-rate")
+        # The rate of "pcm" audio (16-bit little-endian mono), which has no header of its own.
+        self.sample_rate = int(rate) if rate and rate.isdigit() else None
 
     async def aiter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         try:
@@ -334,7 +337,9 @@ class AsyncSpeechAPI:
     ) -> AsyncIterator[AsyncAudioStream]:
         """voxhub only: ``async with speech.stream(...) as audio: async for chunk in audio``.
 
-        Audio arrives while it is made (``output_format`` ``mp3`` or ``pcm_s16le``).
+        Audio arrives a sentence at a time, as it renders. ``output_format``: ``mp3``, ``wav``,
+        ``flac``, ``opus``, ``aac`` or ``pcm`` (raw 16-bit mono at ``audio.sample_rate``). A
+        failure after the first chunk ends the stream early: ``TransportError``.
         """
         body = _base.speech_body(
             text,

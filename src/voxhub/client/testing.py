@@ -308,7 +308,8 @@ class MockVoxhub:
         problem = self._speech_problem(json.loads(request.content))
         if problem is not None:
             return problem
-        return httpx.Response(200, content=silent_wav(), headers={"content-type": "audio/wav"})
+        headers = {"content-type": "audio/wav", "x-sample-rate": "16000"}
+        return httpx.Response(200, content=silent_wav(), headers=headers)
 
     def _file(self, _: httpx.Request, match: re.Match[str]) -> httpx.Response:
         if match[1].startswith("speech/"):
