@@ -27,13 +27,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from voxhub.client._sync import Client
@@ -269,15 +269,15 @@ def clone(
 def _wait_with_progress(
     client: Client, voice_id: str, name: str, timeout: float, *, quiet: bool, errors: Console
 ) -> Voice:
-    """``clones.wait`` with a spinner and the time spent on stderr (none for --json)."""
-    started = time.monotonic()
+    """``clones.wait`` with a spinner, the status and the time spent on stderr (not for --json)."""
     if quiet:
         return client.clones.wait(voice_id, timeout=timeout)
-    with errors.status(f"cloning {name!r}: processing") as status:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=True) as progress:
+        task = progress.add_task(f"cloning {name!r}: processing", total=None)
 
         def show(voice: Voice) -> None:
-            seconds = time.monotonic() - started
-            status.update(f"cloning {name!r}: {voice.status} ({seconds:.0f} s)")
+            progress.update(task, description=f"cloning {name!r}: {voice.status}")
 
         return client.clones.wait(voice_id, timeout=timeout, on_poll=show)
 
