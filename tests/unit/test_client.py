@@ -285,7 +285,7 @@ def test_url_and_key_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.mark.anyio
-async def test_the_async_client_pages_retries_and_waits_the_same() -> None:
+async def test_the_async_client_pages_retries_and_waits_the_same(tmp_path: Path) -> None:
     mock = MockVoxhub(polls_to_finish=2, clone_failure="Too quiet.")
     for name in ("A", "B", "C"):
         mock.add_voice(name)
@@ -297,10 +297,11 @@ async def test_the_async_client_pages_retries_and_waits_the_same() -> None:
             await client.clones.wait(clone.voice_id)
         async with client.speech.stream("Hi", mock.add_voice("D")) as audio:
             streamed = b"".join([chunk async for chunk in audio])
+        await client.speech.to_file(tmp_path / "hi.wav", "Hi", mock.add_voice("E"))
         with pytest.raises(NotFound):
             await client.voices.get("0" * 32)
     assert listed == ["A", "B", "C"]
-    assert streamed == silent_wav()
+    assert streamed == silent_wav() == (tmp_path / "hi.wav").read_bytes()
     assert [r.url.path for r in mock.requests[:2]] == ["/v3/voices", "/v3/voices"]  # 429, retry
 
 
