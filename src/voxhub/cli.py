@@ -72,8 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     revoke = keys.add_parser("revoke", parents=[common], help="revoke a key by key or key id")
     revoke.add_argument("key", help="the key, or its id (the part after vxk_)")
     keys.add_parser("list", parents=[common], help="list keys (never their secrets)")
-    for name, summary in USER_COMMANDS.items():  # listed in --help; run by main() before parsing
-        commands.add_parser(name, help=summary)
+    # Listed in --help; main() runs them before parsing. Their arguments are taken whole (no
+    # option prefix), so this parser accepts every user command line as console.py would.
+    for name, summary in USER_COMMANDS.items():
+        user = commands.add_parser(name, help=summary, add_help=False, prefix_chars="\0")
+        user.add_argument("arguments", nargs="*", help="see voxhub NAME --help")
     return parser
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import click
 import httpx2 as httpx
 import pytest
 
@@ -28,7 +31,7 @@ from voxhub.client import (
     TransportError,
     WaitPolicy,
 )
-from voxhub.client.console import EXIT, run
+from voxhub.client.console import EXIT, app, run
 from voxhub.client.testing import MockVoxhub, silent_wav
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -363,3 +366,17 @@ def test_cli_speak_finds_a_voice_by_name(mock: MockVoxhub, tmp_path: Path) -> No
     assert out.read_bytes() == silent_wav()
     speech = next(json.loads(r.content) for r in mock.requests if r.url.path.endswith("speech"))
     assert speech == {"text": "Hi", "voice_id": ava, "output_format": "wav"}
+
+
+def test_the_readmes_user_command_lines_parse() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    lines = re.findall(r"^\$ (voxhub (?:voices|clone|speak|design) .*)$", readme, flags=re.M)
+    assert len(lines) >= 6
+    for line in lines:
+        argv = shlex.split(line.split(" > ")[0], comments=True)[1:]
+        command: click.Command | None = app
+        while isinstance(command, click.Group):  # no group options: the first word names one
+            command, argv = command.get_command(click.Context(command), argv[0]), argv[1:]
+        assert command is not None, line
+        context = command.make_context(command.name or "", argv)  # parses; exits on a bad one
+        assert context.params, line
