@@ -273,6 +273,9 @@ def test_speech_to_a_file_and_streamed(tmp_path: Path) -> None:
     bodies = [json.loads(r.content) for r in mock.requests if r.method == "POST"]
     assert bodies[0] == {"text": "Hello there", "voice_id": ava, "speed": 1.5}  # nothing unasked
     assert bodies[1]["output_format"] == "pcm"
+    # speech may take minutes to make; everything else keeps the client's timeout
+    reads = [(r.method, r.extensions["timeout"]["read"]) for r in mock.requests]
+    assert reads == [("POST", 900.0), ("GET", 30.0), ("POST", 900.0)]
 
 
 def test_url_and_key_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,14 +57,18 @@ class AsyncClient(BaseClient):
         api_key: str | None = None,
         base_url: str | None = None,
         *,
-        timeout: float = 30.0,
+        timeout: float = 30.0,  # per network operation; speech waits longer (SPEECH_READ_TIMEOUT)
         retries: RetryPolicy | None = None,
         wait_policy: WaitPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__(
-            api_key=api_key, base_url=base_url, retries=retries, wait_policy=wait_policy
+            api_key=api_key,
+            base_url=base_url,
+            retries=retries,
+            wait_policy=wait_policy,
+            timeout=timeout,
         )
         self._http = http_client or httpx.AsyncClient(
             base_url=self.base_url, timeout=timeout, transport=transport
@@ -297,7 +301,9 @@ class AsyncSpeechAPI:
             locale=locale,
             output_format=output_format,
         )
-        answer = await self._client._send(Call("POST", "/v3/voices/speech", json=body))
+        answer = await self._client._send(
+            Call("POST", "/v3/voices/speech", json=body, read_timeout=_base.SPEECH_READ_TIMEOUT)
+        )
         return Speech.from_data(answer["data"])
 
     async def download(self, speech: Speech | str, to: IO[bytes] | None = None) -> bytes:
@@ -350,7 +356,9 @@ class AsyncSpeechAPI:
             locale=locale,
             output_format=output_format,
         )
-        call = Call("POST", "/v3/voices/speech/stream", json=body)
+        call = Call(
+            "POST", "/v3/voices/speech/stream", json=body, read_timeout=_base.SPEECH_READ_TIMEOUT
+        )
         async with self._client._open(call) as response:
             yield AsyncAudioStream(response)
 

@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_URL",
     "ENDPOINTS",
     "RETRY_STATUSES",
+    "SPEECH_READ_TIMEOUT",
     "BaseClient",
     "Call",
     "RetryPolicy",
@@ -50,6 +51,9 @@ __all__ = [
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 ENDPOINTS = "/v3/webhooks/endpoints"
+# Generate Speech answers when the audio is made: minutes for a long text on a busy CPU (the
+# server stops a job after VOXHUB_SPEECH_TIMEOUT_SECONDS, 900 by default).
+SPEECH_READ_TIMEOUT = 900.0
 RETRY_STATUSES = frozenset({429, 503})
 
 # A clone sample: a local file's path, or its bytes.
@@ -119,6 +123,7 @@ class Call:
     json: Any = None
     files: Mapping[str, tuple[str, bytes | IO[bytes], str]] | None = None
     idempotency_key: str | None = None
+    read_timeout: float | None = None  # None: the client's
 
     def with_params(self, **params: Any) -> Call:
         return dataclasses.replace(self, params={**(self.params or {}), **params})
@@ -297,6 +302,7 @@ class BaseClient:
         base_url: str | None,
         retries: RetryPolicy | None,
         wait_policy: WaitPolicy | None,
+        timeout: float,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("VOXHUB_API_KEY")
         if not key:
@@ -308,6 +314,7 @@ class BaseClient:
         self.base_url = (base_url or os.environ.get("VOXHUB_URL") or DEFAULT_URL).rstrip("/")
         self.retries = retries or RetryPolicy()
         self.wait_policy = wait_policy or WaitPolicy()
+        self.timeout = timeout
 
     def _request_args(self, call: Call) -> dict[str, Any]:
         headers = {"user-agent": f"voxhub-python/{__version__}"}
@@ -322,6 +329,8 @@ class BaseClient:
             args["json"] = call.json
         if call.files is not None:
             args["files"] = call.files
+        if call.read_timeout is not None:
+            args["timeout"] = httpx.Timeout(self.timeout, read=call.read_timeout)
         return args
 
     def _same_origin(self, url: str) -> bool:

@@ -55,14 +55,18 @@ class Client(BaseClient):
         api_key: str | None = None,
         base_url: str | None = None,
         *,
-        timeout: float = 30.0,
+        timeout: float = 30.0,  # per network operation; speech waits longer (SPEECH_READ_TIMEOUT)
         retries: RetryPolicy | None = None,
         wait_policy: WaitPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
         super().__init__(
-            api_key=api_key, base_url=base_url, retries=retries, wait_policy=wait_policy
+            api_key=api_key,
+            base_url=base_url,
+            retries=retries,
+            wait_policy=wait_policy,
+            timeout=timeout,
         )
         self._http = http_client or httpx.Client(
             base_url=self.base_url, timeout=timeout, transport=transport
@@ -291,7 +295,9 @@ class SpeechAPI:
             output_format=output_format,
         )
         return Speech.from_data(
-            self._client._send(Call("POST", "/v3/voices/speech", json=body))["data"]
+            self._client._send(
+                Call("POST", "/v3/voices/speech", json=body, read_timeout=_base.SPEECH_READ_TIMEOUT)
+            )["data"]
         )
 
     def download(self, speech: Speech | str, to: IO[bytes] | None = None) -> bytes:
@@ -342,7 +348,14 @@ class SpeechAPI:
             locale=locale,
             output_format=output_format,
         )
-        with self._client._open(Call("POST", "/v3/voices/speech/stream", json=body)) as response:
+        with self._client._open(
+            Call(
+                "POST",
+                "/v3/voices/speech/stream",
+                json=body,
+                read_timeout=_base.SPEECH_READ_TIMEOUT,
+            )
+        ) as response:
             yield AudioStream(response)
 
 
