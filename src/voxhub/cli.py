@@ -1,4 +1,9 @@
-"""voxhub: a self-hostable voice service that speaks HeyGen's v3 Voices API."""
+"""voxhub: a self-hostable voice service that speaks HeyGen's v3 Voices API.
+
+Exit codes of the user commands (voices, clone, speak, design): 0 done, 1 the clone failed,
+2 usage, 3 key refused, 4 not found, 5 request invalid, 6 server busy or failing,
+7 server unreachable, 8 --wait timed out.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,15 @@ from voxhub.errors import VoxhubError
 from voxhub.observability import configure_logging
 from voxhub.settings import Settings, SettingsError, load_settings
 
-__all__ = ["main"]
+__all__ = ["USER_COMMANDS", "main"]
+
+# The user's commands, on the SDK over HTTP: voxhub.client.console parses and runs them.
+USER_COMMANDS = {
+    "voices": "list and show voices (voxhub voices list|get --help)",
+    "clone": "clone a voice from a sample file, URL or asset, --wait for it",
+    "speak": "speak text in a voice into a file, or --play it",
+    "design": "find voices matching a description",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     revoke = keys.add_parser("revoke", parents=[common], help="revoke a key by key or key id")
     revoke.add_argument("key", help="the key, or its id (the part after vxk_)")
     keys.add_parser("list", parents=[common], help="list keys (never their secrets)")
+    # Listed in --help; main() runs them before parsing. Their arguments are taken whole (no
+    # option prefix), so this parser accepts every user command line as console.py would.
+    for name, summary in USER_COMMANDS.items():
+        user = commands.add_parser(name, help=summary, add_help=False, prefix_chars="\0")
+        user.add_argument("arguments", nargs="*", help="see voxhub NAME --help")
     return parser
 
 
@@ -101,7 +119,12 @@ async def _keys(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in USER_COMMANDS:
+        from voxhub.client.console import run
+
+        return run(arguments)
+    args = _parser().parse_args(arguments)
     try:
         settings = _settings(args)
     except SettingsError as exc:

@@ -35,6 +35,9 @@ ALLOWED = {
     "storage": {"domain", "errors"},
     "audio": {"engines", "domain", "errors"},
     "engines": {"domain", "errors"},
+    # The SDK and the user commands: HTTP clients of the API, nothing of the server but the
+    # stdlib-only signing module (so it could ship on its own).
+    "client": {"webhooks"},
 }
 
 
@@ -64,6 +67,12 @@ def test_nothing_below_the_composition_root_imports_the_api() -> None:
     for path in SRC.rglob("*.py"):
         if path.name not in ("server.py", "cli.py") and "api" not in path.relative_to(SRC).parts:
             assert "api" not in voxhub_imports(path), path
+
+
+def test_only_the_cli_imports_the_client() -> None:
+    for path in SRC.rglob("*.py"):
+        if path.name != "cli.py" and "client" not in path.relative_to(SRC).parts:
+            assert "client" not in voxhub_imports(path), path
 
 
 def test_every_module_declares_all_and_exports_exist() -> None:
