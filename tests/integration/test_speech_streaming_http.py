@@ -111,6 +111,7 @@ def test_the_event_stream_carries_the_audio_and_each_words_timing(server: LiveSe
     audio = b"".join(base64.b64decode(e["audio"]) for name, e in events if name == "audio")
     words = [w for name, e in events if name == "words" for w in e["words"]]
     assert events[-1][0] == "done"
+    assert events[-1][1]["request_id"] == response.headers["x-request-id"]
     assert abs(len(_wav_data(audio)) - len(_wav_data(wav))) < 0.02 * 22050
     assert abs(events[-1][1]["duration"] - data["duration"]) < 0.01
     assert [w["word"] for w in words] == [w.text for w in words_of(TEXT)]
