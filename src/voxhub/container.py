@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from voxhub.engines import Engine, installed_engines
 from voxhub.jobs import JobHandler, JobQueue, JobWorker, open_queue, worker_name
+from voxhub.metrics import NO_METRICS, Metrics, PrometheusMetrics
 from voxhub.services import (
     AssetService,
     FileService,
@@ -48,6 +49,7 @@ from voxhub.workers.render import init_worker
 __all__ = [
     "build_services",
     "open_key_service",
+    "open_metrics",
     "open_services",
     "prepare",
     "prepare_async",
@@ -74,6 +76,7 @@ def build_services(
     queue: JobQueue,
     *,
     engine_names: Iterable[str] | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> Services:
     engines = _engines(engine_names)
     names = engine_names if engine_names is not None else [e.name for e in engines]
@@ -104,17 +107,18 @@ def build_services(
         rate_limits=RateLimitService(settings.rate_limit.storage_url),
         files=files,
         runner=runner,
-        speech=SpeechService(voices, runner, files),
+        speech=SpeechService(voices, runner, files, metrics),
         previews=PreviewService(voices, runner, storage),
         assets=assets,
         idempotency=IdempotencyService(store),
         clones=CloneService(
-            store, storage, voices, assets, runner, fetcher, queue, limits, webhooks
+            store, storage, voices, assets, runner, fetcher, queue, limits, webhooks, metrics
         ),
         queue=queue,
         webhooks=webhooks,
         render_previews=settings.speech.render_previews,
         public_url=settings.server.public_url,
+        metrics=metrics,
     )
 
 
@@ -156,7 +160,12 @@ def _file_secret(settings: Settings) -> bytes:
     return load_or_create_secret(settings.storage.data_dir.resolve() / "file-signing.key")
 
 
-def speech_pool(settings: Settings) -> WorkerPool:
+def open_metrics(settings: Settings) -> Metrics:
+    """This process's metrics (once per process: see voxhub.metrics)."""
+    return PrometheusMetrics() if settings.metrics.enabled else NO_METRICS
+
+
+def speech_pool(settings: Settings, metrics: Metrics = NO_METRICS) -> WorkerPool:
     """An API process's pool: speech a client waits for, a little below the API processes
     (Get Voice polls answer first), above the job workers."""
     return WorkerPool(
@@ -165,10 +174,12 @@ def speech_pool(settings: Settings) -> WorkerPool:
         timeout_seconds=settings.speech.timeout_seconds,
         initializer=init_worker,
         initargs=(str(settings.model_dir), settings.speech.niceness),
+        name="speech",
+        metrics=metrics,
     )
 
 
-def _job_pool(settings: Settings) -> WorkerPool:
+def _job_pool(settings: Settings, metrics: Metrics) -> WorkerPool:
     """A job worker's pool: one process per concurrent job, below the API in CPU priority.
     Its queue is empty: the job worker leases no more jobs than it has processes."""
     return WorkerPool(
@@ -177,18 +188,22 @@ def _job_pool(settings: Settings) -> WorkerPool:
         timeout_seconds=settings.speech.timeout_seconds,
         initializer=init_worker,
         initargs=(str(settings.model_dir), settings.queue.worker_niceness),
+        name="jobs",
+        metrics=metrics,
     )
 
 
 @asynccontextmanager
-async def _opened(settings: Settings, runner: JobRunner) -> AsyncIterator[Services]:
+async def _opened(
+    settings: Settings, runner: JobRunner, metrics: Metrics
+) -> AsyncIterator[Services]:
     store = open_store(settings.database_url)
     await store.open()
     queue = open_queue(settings.queue.url, store)
     try:
         await queue.open()
         services = build_services(
-            settings, store, open_storage(settings.storage_url), runner, queue
+            settings, store, open_storage(settings.storage_url), runner, queue, metrics=metrics
         )
         try:
             await services.voices.load_catalog()
@@ -204,12 +219,14 @@ async def _opened(settings: Settings, runner: JobRunner) -> AsyncIterator[Servic
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Services for one API process: the store and queue open, the speech pool started, the
     public catalog in memory with the previews found so far."""
-    async with _opened(settings, speech_pool(settings)) as services:
+    metrics = open_metrics(settings)
+    async with _opened(settings, speech_pool(settings, metrics), metrics) as services:
         yield services
 
 
 async def _work_jobs(settings: Settings, stop: asyncio.Event) -> None:
-    async with _opened(settings, _job_pool(settings)) as services:
+    metrics = open_metrics(settings)
+    async with _opened(settings, _job_pool(settings, metrics), metrics) as services:
         handlers: dict[str, JobHandler] = {
             CLONE_JOB: services.clones,
             PREVIEW_JOB: services.previews,
@@ -220,6 +237,7 @@ async def _work_jobs(settings: Settings, stop: asyncio.Event) -> None:
             owner=worker_name("worker"),
             lease_seconds=settings.clone.lease_seconds,
             concurrency=settings.queue.workers,
+            metrics=metrics,
         )
         deliveries = JobWorker(  # network waits, many at once, beside the CPU work
             services.queue,
@@ -227,6 +245,7 @@ async def _work_jobs(settings: Settings, stop: asyncio.Event) -> None:
             owner=worker_name("webhooks"),
             lease_seconds=settings.clone.lease_seconds,  # one lease for every worker of a queue
             concurrency=settings.webhooks.concurrency,
+            metrics=metrics,
         )
         tasks = worker_tasks(
             services, services.queue, worker, measure=settings.clone.measure_base_voices

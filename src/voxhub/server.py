@@ -29,6 +29,7 @@ from uvicorn.supervisors import Multiprocess
 
 from voxhub.api import create_app
 from voxhub.container import open_services, prepare, run_job_worker
+from voxhub.metrics import MULTIPROCESS_VARIABLE, use_multiprocess_directory
 from voxhub.observability import configure_logging
 from voxhub.services import IssuedKey
 from voxhub.settings import ENVIRONMENT, Settings, load_settings
@@ -113,6 +114,7 @@ def serve(settings: Settings) -> None:
     issued = prepare(settings, first_key=settings.server.role == "all")
     if issued is not None:
         announce_first_key(issued, settings, sys.stdout)
+    _metrics_directory(settings)
     processes = api_process_count(settings)
     if processes > 1 and "VOXHUB_SPEECH_WORKERS" not in os.environ:
         # the machine's speech workers are shared out among the API processes
@@ -127,6 +129,15 @@ def serve(settings: Settings) -> None:
     finally:
         if worker is not None:
             worker.stop()
+
+
+def _metrics_directory(settings: Settings) -> None:
+    """Every process of this run records its metrics in the data dir's metrics/, emptied now
+    (a scrape must not count a previous run's processes)."""
+    if settings.metrics.enabled:
+        use_multiprocess_directory(settings.storage.data_dir.resolve() / "metrics")
+    else:
+        os.environ.pop(MULTIPROCESS_VARIABLE, None)
 
 
 def _serve_http(settings: Settings, processes: int, environment: dict[str, str]) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "AuthSettings",
     "CloneSettings",
     "DatabaseSettings",
+    "MetricsSettings",
     "QueueSettings",
     "RateLimitSettings",
     "ServerSettings",
@@ -171,6 +172,11 @@ class RateLimitSettings(_Group):
         return value
 
 
+class MetricsSettings(_Group):
+    # GET /metrics (Prometheus text, no API key) on the API port; off: nothing is recorded.
+    enabled: bool = True
+
+
 class Settings(_Group):
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
@@ -181,6 +187,7 @@ class Settings(_Group):
     rate_limit: RateLimitSettings = RateLimitSettings()
     speech: SpeechSettings = SpeechSettings()
     clone: CloneSettings = CloneSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @property
     def model_dir(self) -> Path:
@@ -240,6 +247,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_WEBHOOK_DISABLE_AFTER": ("webhooks", "disable_after"),
     "VOXHUB_WEBHOOK_SECRET_GRACE_SECONDS": ("webhooks", "secret_grace_seconds"),
     "VOXHUB_WEBHOOK_CONCURRENCY": ("webhooks", "concurrency"),
+    "VOXHUB_METRICS": ("metrics", "enabled"),
 }
 _VARIABLE_OF = {target: name for name, target in ENVIRONMENT.items()}
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from voxhub.errors import ServiceUnavailable
 from voxhub.jobs import JobQueue
+from voxhub.metrics import NO_METRICS, Metrics
 from voxhub.services.assets import AssetService
 from voxhub.services.clones import CloneService
 from voxhub.services.files import FileService
@@ -39,6 +41,7 @@ class Services:
     webhooks: WebhookService
     render_previews: bool = False
     public_url: str = ""  # the base of file links; empty: each request's own scheme and host
+    metrics: Metrics = NO_METRICS  # this process's; GET /metrics answers every process's
 
     async def check_ready(self) -> None:
         """Raise ServiceUnavailable unless the database answers."""
@@ -48,6 +51,12 @@ class Services:
             raise
         except Exception as exc:
             raise ServiceUnavailable("The database is not reachable.") from exc
+
+    async def metrics_exposition(self) -> bytes:
+        """Every process's metrics and the store's jobs by kind and state, merged in a thread
+        (it reads every process's file)."""
+        jobs = await self.store.count_jobs()
+        return await asyncio.to_thread(self.metrics.exposition, jobs)
 
     async def close(self) -> None:
         self.runner.close()

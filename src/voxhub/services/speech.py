@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from voxhub.domain import Voice
 from voxhub.engines import profile_of
 from voxhub.errors import InvalidParameter
+from voxhub.metrics import NO_METRICS, Metrics
 from voxhub.services.files import FileService
 from voxhub.services.voices import VoiceService
 from voxhub.storage.layout import SPEECH_FOLDER, speech_key
@@ -65,7 +66,14 @@ def check_language(voice: Voice, language: str | None, locale: str | None) -> No
 
 
 class SpeechService:
-    def __init__(self, voices: VoiceService, pool: JobRunner, files: FileService) -> None:
+    def __init__(
+        self,
+        voices: VoiceService,
+        pool: JobRunner,
+        files: FileService,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
+        self._metrics = metrics
         self._voices = voices
         self._pool = pool
         self._files = files
@@ -80,6 +88,7 @@ class SpeechService:
         check_language(voice, request.language, request.locale)
         script = parse_input(request.text, request.input_type, pauses=voice.support_pause)
         job = RenderJob(script, profile_of(voice), request.speed, request.output_format)
+        started = time.monotonic()
         try:
             result = await self._pool.run(render, job)
         except NothingSpoken as exc:
@@ -89,6 +98,7 @@ class SpeechService:
                 "language.",
                 param="text",
             ) from exc
+        self._metrics.speech(voice.engine, result.duration, time.monotonic() - started)
         request_id = uuid.uuid4().hex
         day = time.strftime("%Y%m%d", time.gmtime())
         key = speech_key(day, request_id, request.output_format)
