@@ -1,0 +1,68 @@
+"""GET /metrics through ``voxhub serve`` with several API processes: whichever process answers
+the scrape, it counts every process's requests and workers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.e2e.conftest import Served
+from voxhub.ids import public_voice_id
+
+pytestmark = pytest.mark.slow
+
+ESPEAK_EN = public_voice_id("espeak", "gmw/en-US")
+Serve = Callable[..., Served]
+
+
+def scrape(base_url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    answer = httpx.get(base_url + "/metrics", timeout=30)  # a new connection each time
+    assert answer.status_code == 200
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+    }
+
+
+def test_counts_aggregate_across_api_processes_and_the_job_worker(
+    serve: Serve, tmp_path: Path
+) -> None:
+    served = serve(
+        "--data-dir", str(tmp_path),
+        env={"VOXHUB_API_PROCESSES": "2", "VOXHUB_SPEECH_WORKERS": "1",
+             "VOXHUB_RENDER_PREVIEWS": "false", "VOXHUB_MEASURE_BASE_VOICES": "false"},
+    )  # fmt: skip
+    headers = {"x-api-key": served.first_key or ""}
+    # Each request on a new connection, until both API processes have answered some (a made
+    # request id starts with its process's own prefix).
+    processes: set[str] = set()
+    sent = 0
+    while len(processes) < 2 and sent < 400:
+        answer = httpx.get(f"{served.base_url}/v3/voices/{ESPEAK_EN}", headers=headers)
+        assert answer.status_code == 200
+        processes.add(answer.headers["x-request-id"][:16])
+        sent += 1
+    assert len(processes) == 2, f"one API process answered all {sent} requests"
+
+    get_voice = frozenset(
+        {("route", "/v3/voices/{voice_id}"), ("method", "GET"), ("status", "200")}
+    )
+    deadline = time.monotonic() + 120
+    while True:  # until the job worker has started and written its pool's size
+        scraped = scrape(served.base_url)
+        if ("voxhub_workers", frozenset({("pool", "jobs")})) in scraped:
+            break
+        assert time.monotonic() < deadline, "the job worker never reported its pool"
+        time.sleep(0.5)
+    for _ in range(4):  # whichever process answers
+        scraped = scrape(served.base_url)
+        assert scraped[("voxhub_http_request_duration_seconds_count", get_voice)] == sent
+        assert scraped[("voxhub_workers", frozenset({("pool", "speech")}))] == 2
+        assert scraped[("voxhub_workers", frozenset({("pool", "jobs")}))] == 1
+    assert (tmp_path / "metrics").is_dir()
