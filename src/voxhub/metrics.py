@@ -9,23 +9,31 @@ only when a process builds its ``PrometheusMetrics``, after the directory is nam
 
 ``Metrics`` itself records nothing (metrics off, unit tests that do not look): the services
 call the same methods either way.
+
+Requests are counted on the hottest path (Get Voice): an observation written through the
+library costs ~5 µs here (two locked writes to the process's file, each asking the kernel for
+the pid), ~3% of Get Voice's CPU. So a request only adds to this process's tallies (~1 µs) and
+``flush`` writes them out, once a second (``FLUSH_INTERVAL_SECONDS``) and before a scrape.
 """
 
 from __future__ import annotations
 
 import glob
+import math
 import os
 import re
 import shutil
+from bisect import bisect_left
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
 __all__ = [
     "CONTENT_TYPE",
+    "FLUSH_INTERVAL_SECONDS",
     "MULTIPROCESS_VARIABLE",
     "NO_METRICS",
     "UNMATCHED_ROUTE",
@@ -36,6 +44,8 @@ __all__ = [
 
 MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# Requests are written out this often: a scrape is at most this far behind another process.
+FLUSH_INTERVAL_SECONDS = 1.0
 # The route label of a request no route matched: paths are not labels (unbounded series).
 UNMATCHED_ROUTE = "unmatched"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -85,6 +95,9 @@ class Metrics:
     def rate_limited(self) -> None:
         """A request refused by its key's rate limit (429)."""
 
+    def flush(self) -> None:
+        """Write out what was tallied in this process (from its event loop's thread)."""
+
     def exposition(self, jobs: Iterable[tuple[str, str, int]] = ()) -> bytes:
         """The Prometheus text of every process of this run, with the store's job counts
         (kind, state, count)."""
@@ -108,7 +121,9 @@ class PrometheusMetrics(Metrics):
             "HTTP requests by route template, method and status, and their latency.",
             ["route", "method", "status"], buckets=_LATENCY_BUCKETS, registry=r,
         )  # fmt: skip
-        self._request_children: dict[tuple[str, str, int], Any] = {}
+        # per (route, method, status): [sum of seconds, count in bucket 0, 1, ..., +Inf]
+        self._tallies: dict[tuple[str, str, int], list[float]] = {}
+        self._bounds = (*_LATENCY_BUCKETS, math.inf)
         self._rtf = prom.Histogram(
             "voxhub_speech_real_time_factor",
             "Seconds of rendering per second of speech, by engine (below 1: faster than "
@@ -157,13 +172,25 @@ class PrometheusMetrics(Metrics):
         )  # fmt: skip
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
-        key = (route, method, status)
-        child = self._request_children.get(key)
-        if child is None:  # a handful of routes x methods x statuses: bounded
-            shown = method if method in _METHODS else "other"
-            child = self._requests.labels(route, shown, str(status))
-            self._request_children[key] = child
-        child.observe(seconds)
+        key = (route, method if method in _METHODS else "other", status)
+        tally = self._tallies.get(key)
+        if tally is None:  # a handful of routes x methods x statuses: bounded
+            tally = self._tallies[key] = [0.0] * (len(self._bounds) + 1)
+        tally[0] += seconds
+        tally[1 + bisect_left(self._bounds, seconds)] += 1  # its bucket: seconds <= bound
+
+    def flush(self) -> None:
+        """Add the tallies to the histogram. The library takes one observation at a time, so
+        a tally goes to the child's sum and bucket values themselves."""
+        for (route, method, status), tally in self._tallies.items():
+            if not any(tally[1:]):
+                continue
+            child = self._requests.labels(route, method, str(status))
+            child._sum.inc(tally[0])
+            for bucket, count in zip(child._buckets, tally[1:], strict=True):
+                if count:
+                    bucket.inc(count)
+            tally[:] = [0.0] * len(tally)
 
     def speech(self, engine: str, audio_seconds: float, render_seconds: float) -> None:
         if audio_seconds > 0:

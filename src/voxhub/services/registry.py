@@ -56,6 +56,7 @@ class Services:
         """Every process's metrics and the store's jobs by kind and state, merged in a thread
         (it reads every process's file)."""
         jobs = await self.store.count_jobs()
+        self.metrics.flush()  # this process's latest requests too
         return await asyncio.to_thread(self.metrics.exposition, jobs)
 
     async def close(self) -> None:
