@@ -694,6 +694,10 @@ def compare_metrics(args: argparse.Namespace, env: dict[str, str], work: Path) -
     finally:
         for server in servers.values():
             stop(server)
+    sys.path.insert(0, str(HERE.parent))
+    from bench.metrics_cost import in_process_cost
+
+    inside = in_process_cost(env, key, paths, args.rounds)
     print(
         f"\nGet Voice mix, metrics on and off — {args.api_processes} API processes each; wrk "
         f"-t{args.threads} -c{args.connections} -d{args.duration}s; {args.rounds} rounds, "
@@ -712,6 +716,17 @@ def compare_metrics(args: argparse.Namespace, env: dict[str, str], work: Path) -
     ):
         print(f"\n- {name}: {statistics.median(ratios):.3f} "
               f"(rounds: {', '.join(f'{x:.3f}' for x in ratios)})", end="")  # fmt: skip
+    extra = [on - off for on, off in inside]
+    server_cpu = statistics.median(off.cpu_us for _, off in pairs)
+    print(
+        f"\n- inside one API process (the app called through ASGI, no server, no access log): "
+        f"{statistics.median(on for on, _ in inside):.1f} µs CPU per Get Voice with metrics, "
+        f"{statistics.median(off for _, off in inside):.1f} without; metrics add "
+        f"{statistics.median(extra):.2f} µs (rounds: {', '.join(f'{x:.2f}' for x in extra)}), "
+        f"{statistics.median(extra) / server_cpu:.1%} of the served request's "
+        f"{server_cpu:.0f} µs (metrics off, above)",
+        end="",
+    )
     print(f"\n\nlogs and scripts: {work}")
 
 
