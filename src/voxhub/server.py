@@ -132,10 +132,12 @@ def serve(settings: Settings) -> None:
 
 
 def _metrics_directory(settings: Settings) -> None:
-    """Every process of this run records its metrics in the data dir's metrics/, emptied now
-    (a scrape must not count a previous run's processes)."""
+    """Every process of this run records its metrics in a folder of the data dir's metrics/,
+    emptied now (a scrape must not count a previous run's processes). One folder per host and
+    port: instances of `serve --role api` that share a data dir each have their own."""
     if settings.metrics.enabled:
-        use_multiprocess_directory(settings.storage.data_dir.resolve() / "metrics")
+        run = f"{os.uname().nodename}-{settings.server.port}"
+        use_multiprocess_directory(settings.storage.data_dir.resolve() / "metrics" / run)
     else:
         os.environ.pop(MULTIPROCESS_VARIABLE, None)
 
