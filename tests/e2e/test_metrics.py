@@ -3,6 +3,8 @@ the scrape, it counts every process's requests and workers."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -62,9 +64,44 @@ def test_counts_aggregate_across_api_processes_and_the_job_worker(
             break
         assert time.monotonic() < deadline, f"never counted {sent}: {scraped.get(count)}"
         time.sleep(0.5)
+    speech_pool = ("voxhub_workers", frozenset({("pool", "speech")}))
     for _ in range(4):  # whichever process answers
         scraped = scrape(served.base_url)
         assert scraped[count] == sent
-        assert scraped[("voxhub_workers", frozenset({("pool", "speech")}))] == 2
+        assert scraped[speech_pool] == 2
         assert scraped[jobs_pool] == 1
-    assert (tmp_path / "metrics").is_dir()
+
+    # An API process dies; uvicorn starts another. The dead one's pool no longer counts.
+    (folder,) = (tmp_path / "metrics").iterdir()
+    before = live_gauge_writers(folder)
+    killed = api_processes(served.process.pid)[0]
+    assert killed in before
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 120
+    while not live_gauge_writers(folder) - before:  # until its successor wrote its pool's size
+        assert time.monotonic() < deadline, "no API process replaced the killed one"
+        time.sleep(0.5)
+    for _ in range(4):
+        scraped = scrape(served.base_url)
+        assert scraped[speech_pool] == 2
+        assert scraped[count] == sent  # its requests still count
+
+
+def live_gauge_writers(folder: Path) -> set[int]:
+    """The processes that wrote live gauges (gauge_livesum_<pid>.db) to the metrics folder."""
+    return {int(f.name[len("gauge_livesum_") : -3]) for f in folder.glob("gauge_livesum_*.db")}
+
+
+def api_processes(server: int) -> list[int]:
+    """The API processes uvicorn's supervisor (``voxhub serve``) started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == server and b"spawn_main" in command and b"resource_tracker" not in command:
+            found.append(int(entry.name))
+    assert len(found) == 2, found
+    return found
