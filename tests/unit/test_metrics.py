@@ -137,3 +137,17 @@ def test_metrics_off_records_nothing_and_answers_404(store: MemoryStore) -> None
         answer = off.get("/metrics")
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "not_found"
+
+
+def test_a_scrape_answers_while_the_database_is_away(
+    client: TestClient, measured: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def away() -> list[tuple[str, str, int]]:
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(measured.store, "count_jobs", away)
+    client.get("/healthz")
+    scraped = scrape(client)
+    labels = frozenset({("route", "/healthz"), ("method", "GET"), ("status", "200")})
+    assert scraped[("voxhub_http_request_duration_seconds_count", labels)] == 1
+    assert not any(name == "voxhub_jobs" for name, _ in scraped)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from voxhub.errors import ServiceUnavailable
@@ -22,6 +23,8 @@ from voxhub.store import Store
 from voxhub.workers.pool import JobRunner
 
 __all__ = ["Services"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,11 @@ class Services:
     async def metrics_exposition(self) -> bytes:
         """Every process's metrics and the store's jobs by kind and state, merged in a thread
         (it reads every process's file)."""
-        jobs = await self.store.count_jobs()
+        try:
+            jobs = await self.store.count_jobs()
+        except Exception:  # the database is away: the processes' own metrics still answer
+            log.warning("could not count jobs for /metrics", exc_info=True)
+            jobs = []
         self.metrics.flush()  # this process's latest requests too
         return await asyncio.to_thread(self.metrics.exposition, jobs)
 
