@@ -48,6 +48,7 @@ from voxhub.workers.render import init_worker
 
 __all__ = [
     "build_services",
+    "count_jobs_now",
     "open_key_service",
     "open_metrics",
     "open_services",
@@ -162,7 +163,24 @@ def _file_secret(settings: Settings) -> bytes:
 
 def open_metrics(settings: Settings) -> Metrics:
     """This process's metrics (once per process: see voxhub.metrics)."""
-    return PrometheusMetrics() if settings.metrics.enabled else NO_METRICS
+    if not settings.metrics.enabled:
+        return NO_METRICS
+    return PrometheusMetrics(answered_here=settings.metrics.port == 0)
+
+
+def count_jobs_now(settings: Settings) -> list[tuple[str, str, int]]:
+    """The store's jobs by kind and state, from a thread with no event loop (a scrape on the
+    metrics port)."""
+
+    async def count() -> list[tuple[str, str, int]]:
+        store = open_store(settings.database_url)
+        await store.open()
+        try:
+            return await store.count_jobs()
+        finally:
+            await store.close()
+
+    return asyncio.run(count())
 
 
 def speech_pool(settings: Settings, metrics: Metrics = NO_METRICS) -> WorkerPool:

@@ -25,9 +25,9 @@ import os
 import re
 import shutil
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -40,6 +40,7 @@ __all__ = [
     "UNMATCHED_ROUTE",
     "Metrics",
     "PrometheusMetrics",
+    "serve_metrics_port",
     "use_multiprocess_directory",
 ]
 
@@ -71,6 +72,7 @@ class Metrics:
     """What the service records; this base records nothing."""
 
     enabled = False
+    answered_here = False  # GET /metrics on the API port
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
         """An HTTP request answered, by route template."""
@@ -111,9 +113,11 @@ NO_METRICS = Metrics()
 class PrometheusMetrics(Metrics):
     enabled = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, answered_here: bool = True) -> None:
         import prometheus_client as prom  # after MULTIPROCESS_VARIABLE is set: see above
 
+        #: False when the run's metrics have a port of their own (VOXHUB_METRICS_PORT).
+        self.answered_here = answered_here
         self._directory = os.environ.get(MULTIPROCESS_VARIABLE) or None
         self.registry = prom.CollectorRegistry()
         r = self.registry
@@ -226,13 +230,38 @@ class PrometheusMetrics(Metrics):
     def _scraped(self) -> CollectorRegistry:
         if self._directory is None:  # one process: its own values
             return self.registry
-        from prometheus_client import CollectorRegistry
-        from prometheus_client.multiprocess import MultiProcessCollector
+        return _run_registry(self._directory)
 
-        _forget_dead_processes(self._directory)
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=self._directory)  # type: ignore[no-untyped-call]
-        return registry
+
+def _run_registry(directory: str) -> CollectorRegistry:
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    _forget_dead_processes(directory)
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    return registry
+
+
+def serve_metrics_port(
+    host: str, port: int, count_jobs: Callable[[], Iterable[tuple[str, str, int]]]
+) -> None:
+    """Answer this run's metrics (every process's, and ``count_jobs()``) on a port of their
+    own, from a thread of the process that made the run's directory."""
+    from prometheus_client import start_http_server
+
+    directory = os.environ[MULTIPROCESS_VARIABLE]
+
+    class Run:
+        def collect(self) -> Iterable[Any]:
+            yield from _run_registry(directory).collect()
+            try:
+                jobs = list(count_jobs())
+            except Exception:  # the database is away: the processes' own metrics still answer
+                jobs = []
+            yield from _jobs_registry(jobs).collect()
+
+    start_http_server(port, addr=host, registry=Run())
 
 
 def _jobs_registry(jobs: Iterable[tuple[str, str, int]]) -> CollectorRegistry:

@@ -175,6 +175,8 @@ class RateLimitSettings(_Group):
 class MetricsSettings(_Group):
     # GET /metrics (Prometheus text, no API key) on the API port; off: nothing is recorded.
     enabled: bool = True
+    # A port of their own for the metrics instead (on VOXHUB_HOST); 0: the API port.
+    port: int = Field(default=0, ge=0, le=65535)
 
 
 class Settings(_Group):
@@ -248,6 +250,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_WEBHOOK_SECRET_GRACE_SECONDS": ("webhooks", "secret_grace_seconds"),
     "VOXHUB_WEBHOOK_CONCURRENCY": ("webhooks", "concurrency"),
     "VOXHUB_METRICS": ("metrics", "enabled"),
+    "VOXHUB_METRICS_PORT": ("metrics", "port"),
 }
 _VARIABLE_OF = {target: name for name, target in ENVIRONMENT.items()}
 

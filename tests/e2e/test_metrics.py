@@ -3,6 +3,7 @@ the scrape, it counts every process's requests and workers."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -13,8 +14,10 @@ import httpx2 as httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import Served
+from tests.e2e.conftest import Served, free_port
+from voxhub.domain import Job
 from voxhub.ids import public_voice_id
+from voxhub.store import open_store
 
 pytestmark = pytest.mark.slow
 
@@ -105,3 +108,37 @@ def api_processes(server: int) -> list[int]:
             found.append(int(entry.name))
     assert len(found) == 2, found
     return found
+
+
+def test_a_metrics_port_of_their_own(serve: Serve, tmp_path: Path) -> None:
+    port = free_port()
+    served = serve(
+        "--data-dir", str(tmp_path),
+        env={"VOXHUB_METRICS_PORT": str(port), "VOXHUB_RENDER_PREVIEWS": "false",
+             "VOXHUB_MEASURE_BASE_VOICES": "false"},
+    )  # fmt: skip
+    headers = {"x-api-key": served.first_key or ""}
+    for _ in range(3):
+        answer = httpx.get(f"{served.base_url}/v3/voices/{ESPEAK_EN}", headers=headers)
+        assert answer.status_code == 200
+    assert httpx.get(served.base_url + "/metrics").status_code == 404  # not on the API port
+    get_voice = frozenset(
+        {("route", "/v3/voices/{voice_id}"), ("method", "GET"), ("status", "200")}
+    )
+    count = ("voxhub_http_request_duration_seconds_count", get_voice)
+    deadline = time.monotonic() + 60
+    while (scraped := scrape(f"http://127.0.0.1:{port}")).get(count) != 3:
+        assert time.monotonic() < deadline, f"never counted 3: {scraped.get(count)}"
+        time.sleep(0.5)
+    asyncio.run(record_job(f"sqlite:///{tmp_path / 'voxhub.db'}"))  # a kind no worker leases
+    queued = ("voxhub_jobs", frozenset({("kind", "probe"), ("state", "queued")}))
+    assert scrape(f"http://127.0.0.1:{port}")[queued] == 1  # the store's, read at the scrape
+
+
+async def record_job(database_url: str) -> None:
+    store = open_store(database_url)
+    await store.open()
+    try:
+        assert await store.insert_job(Job("f" * 32, "probe", None, None, "{}", 1))
+    finally:
+        await store.close()

@@ -19,6 +19,6 @@ router = APIRouter(tags=["Metrics"])
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     registry = services(request)
-    if not registry.metrics.enabled:
-        raise NotFound("Metrics are off (VOXHUB_METRICS=off).")
+    if not registry.metrics.answered_here:
+        raise NotFound("Metrics are off (VOXHUB_METRICS=off) or on their own port.")
     return Response(await registry.metrics_exposition(), media_type=CONTENT_TYPE)
