@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ import httpx2 as httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import Served, free_port
+from tests.e2e.conftest import VOXHUB, Served, free_port
 from voxhub.domain import Job
 from voxhub.ids import public_voice_id
 from voxhub.store import open_store
@@ -142,3 +143,25 @@ async def record_job(database_url: str) -> None:
         assert await store.insert_job(Job("f" * 32, "probe", None, None, "{}", 1))
     finally:
         await store.close()
+
+
+def test_a_standalone_worker_answers_on_its_metrics_port(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "VOXHUB_DATA_DIR": str(tmp_path), "VOXHUB_METRICS_PORT": str(port),
+           "VOXHUB_RENDER_PREVIEWS": "false", "VOXHUB_MEASURE_BASE_VOICES": "false"}  # fmt: skip
+    worker = subprocess.Popen([VOXHUB, "worker"], env=env, stderr=subprocess.DEVNULL)
+    try:
+        jobs_pool = ("voxhub_workers", frozenset({("pool", "jobs")}))
+        deadline = time.monotonic() + 60
+        while True:
+            assert worker.poll() is None, "voxhub worker exited"
+            try:
+                if scrape(f"http://127.0.0.1:{port}").get(jobs_pool) == 1:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the worker never answered on its port"
+            time.sleep(0.5)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
