@@ -1,4 +1,5 @@
-"""Prometheus metrics, recorded by every process of a run and answered by any API process.
+"""Prometheus metrics, recorded by every process of a run, answered by any API process (or on
+a port of their own, VOXHUB_METRICS_PORT).
 
 ``voxhub serve`` is a tree of processes (API processes under uvicorn's supervisor, a job
 worker, worker pools), so the client library runs in its multi-process mode: each process
