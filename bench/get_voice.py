@@ -22,6 +22,13 @@ first, wrk (and this script) on the first.
     python bench/get_voice.py [--duration 8] [--connections 64] [--rounds 2]
                               [--api-processes P] [--database-url postgresql://...]
                               [--data-dir DIR]   # reuse: start-up work is done once
+    python bench/get_voice.py --compare-metrics [--rounds 6]
+
+``--compare-metrics`` measures only what metrics cost: two ``voxhub serve`` on one data dir, one
+with metrics on (the default) and one with ``VOXHUB_METRICS=off``, the mix driven at each in
+turn (the order alternating each round), paired ratios' medians printed. No previews are
+rendered and no base voices measured there (both would only wait longer for rest): Get Voice
+then signs no preview link, does less work per request, and metrics weigh a little more in it.
 """
 
 from __future__ import annotations
@@ -532,6 +539,11 @@ def main() -> None:
         help="let the servers and wrk run on any core (default: wrk on the first, servers on "
         "the others)",
     )
+    parser.add_argument(
+        "--compare-metrics",
+        action="store_true",
+        help="only compare the mix with metrics on and off (VOXHUB_METRICS)",
+    )
     args = parser.parse_args()
     PIN["on"] = not args.no_pin
     if shutil.which("wrk") is None:
@@ -559,6 +571,9 @@ def main() -> None:
     sample = clone_sample()
     text = long_text(args.busy_words)
 
+    if args.compare_metrics:
+        compare_metrics(args, env, work)
+        return
     command = [VOXHUB, "serve", "--port", str(port), "--api-processes", str(processes)]
     server = start(command, env, work / "voxhub.log", base + "/readyz")
     baseline_server = None
@@ -642,6 +657,77 @@ def main() -> None:
     print_table(pairs, busy)
     print_busy_summary(pairs, busy, load, speech_workers, args.job_workers)
     print(f"\nlogs and scripts: {work}")
+
+
+def compare_metrics(args: argparse.Namespace, env: dict[str, str], work: Path) -> None:
+    """The mix against two servers on one data dir, metrics on and off, in turns."""
+    env = {**env, "VOXHUB_RENDER_PREVIEWS": "false", "VOXHUB_MEASURE_BASE_VOICES": "false"}
+    servers: dict[str, subprocess.Popen[bytes]] = {}
+    bases: dict[str, str] = {}
+    try:
+        for label, value in (("on", "on"), ("off", "off")):
+            port = free_port()
+            bases[label] = f"http://127.0.0.1:{port}"
+            command = [VOXHUB, "serve", "--port", str(port),
+                       "--api-processes", str(args.api_processes)]  # fmt: skip
+            log = work / f"voxhub-metrics-{label}.log"
+            ready = bases[label] + "/readyz"
+            servers[label] = start(command, {**env, "VOXHUB_METRICS": value}, log, ready)
+        key, account = create_key(env, f"bench-{time.time_ns()}")
+        for label in servers:
+            wait_at_rest(bases[label], key, servers[label].pid)
+        from voxhub.settings import load_settings
+
+        public = [v["voice_id"] for v in public_voices(bases["on"], key)][:12]
+        clones = asyncio.run(seed_clones(load_settings(environ=env).database_url, account, 6))
+        paths = [f"/v3/voices/{v}" for v in public + clones + [new_voice_id(), new_voice_id()]]
+        script = wrk_script("mix", paths, key, work)
+        targets = {label: (bases[label], servers[label].pid) for label in servers}
+        warm_up = argparse.Namespace(**{**vars(args), "duration": 2})
+        for label in targets:
+            run_wrk(label, targets[label], script, warm_up)
+        pairs: list[tuple[Result, Result]] = []
+        for round_number in range(args.rounds):
+            order = ["on", "off"] if round_number % 2 == 0 else ["off", "on"]
+            results = {label: run_wrk(label, targets[label], script, args) for label in order}
+            pairs.append((results["on"], results["off"]))
+    finally:
+        for server in servers.values():
+            stop(server)
+    sys.path.insert(0, str(HERE.parent))
+    from bench.metrics_cost import in_process_cost
+
+    inside = in_process_cost(env, key, paths, args.rounds)
+    print(
+        f"\nGet Voice mix, metrics on and off — {args.api_processes} API processes each; wrk "
+        f"-t{args.threads} -c{args.connections} -d{args.duration}s; {args.rounds} rounds, "
+        "the order alternating\n"
+    )
+    print("| server             | req/s | p50 ms | p99 ms | CPU us/req |")
+    print("|--------------------|-------|--------|--------|------------|")
+    for name, runs in (("metrics on", [on for on, _ in pairs]),
+                       ("VOXHUB_METRICS=off", [off for _, off in pairs])):  # fmt: skip
+        r = median_result(runs)
+        print(f"| {name:<18} | {r.rps:>5.0f} | {r.p50_ms:>6.1f} | {r.p99_ms:>6.0f} "
+              f"| {r.cpu_us:>10.0f} |")  # fmt: skip
+    for name, ratios in (
+        ("req/s, on / off", [on.rps / off.rps for on, off in pairs]),
+        ("CPU us/req, on / off", [on.cpu_us / off.cpu_us for on, off in pairs]),
+    ):
+        print(f"\n- {name}: {statistics.median(ratios):.3f} "
+              f"(rounds: {', '.join(f'{x:.3f}' for x in ratios)})", end="")  # fmt: skip
+    extra = [on - off for on, off in inside]
+    server_cpu = statistics.median(off.cpu_us for _, off in pairs)
+    print(
+        f"\n- inside one API process (the app called through ASGI, no server, no access log): "
+        f"{statistics.median(on for on, _ in inside):.1f} µs CPU per Get Voice with metrics, "
+        f"{statistics.median(off for _, off in inside):.1f} without; metrics add "
+        f"{statistics.median(extra):.2f} µs (rounds: {', '.join(f'{x:.2f}' for x in extra)}), "
+        f"{statistics.median(extra) / server_cpu:.1%} of the served request's "
+        f"{server_cpu:.0f} µs (metrics off, above)",
+        end="",
+    )
+    print(f"\n\nlogs and scripts: {work}")
 
 
 MIX = "Get Voice mix (60% public/30% processing/10% 404)"

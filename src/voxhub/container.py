@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from voxhub.engines import Engine, installed_engines
 from voxhub.jobs import JobHandler, JobQueue, JobWorker, open_queue, worker_name
+from voxhub.metrics import NO_METRICS, Metrics, PrometheusMetrics
 from voxhub.services import (
     AssetService,
     FileService,
@@ -48,7 +49,9 @@ from voxhub.workers.render import init_worker
 
 __all__ = [
     "build_services",
+    "count_jobs_now",
     "open_key_service",
+    "open_metrics",
     "open_services",
     "prepare",
     "prepare_async",
@@ -75,6 +78,7 @@ def build_services(
     queue: JobQueue,
     *,
     engine_names: Iterable[str] | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> Services:
     engines = _engines(engine_names)
     names = engine_names if engine_names is not None else [e.name for e in engines]
@@ -105,18 +109,19 @@ def build_services(
         rate_limits=RateLimitService(settings.rate_limit.storage_url),
         files=files,
         runner=runner,
-        speech=SpeechService(voices, runner, files),
+        speech=SpeechService(voices, runner, files, metrics),
         previews=PreviewService(voices, runner, storage),
         assets=assets,
         idempotency=IdempotencyService(store),
         clones=CloneService(
-            store, storage, voices, assets, runner, fetcher, queue, limits, webhooks
+            store, storage, voices, assets, runner, fetcher, queue, limits, webhooks, metrics
         ),
         queue=queue,
         webhooks=webhooks,
         uploads=UploadService(store, files),
         render_previews=settings.speech.render_previews,
         public_url=settings.server.public_url,
+        metrics=metrics,
     )
 
 
@@ -158,7 +163,29 @@ def _file_secret(settings: Settings) -> bytes:
     return load_or_create_secret(settings.storage.data_dir.resolve() / "file-signing.key")
 
 
-def speech_pool(settings: Settings) -> WorkerPool:
+def open_metrics(settings: Settings) -> Metrics:
+    """This process's metrics (once per process: see voxhub.metrics)."""
+    if not settings.metrics.enabled:
+        return NO_METRICS
+    return PrometheusMetrics(answered_here=settings.metrics.port == 0)
+
+
+def count_jobs_now(settings: Settings) -> list[tuple[str, str, int]]:
+    """The store's jobs by kind and state, from a thread with no event loop (a scrape on the
+    metrics port)."""
+
+    async def count() -> list[tuple[str, str, int]]:
+        store = open_store(settings.database_url)
+        await store.open()
+        try:
+            return await store.count_jobs()
+        finally:
+            await store.close()
+
+    return asyncio.run(count())
+
+
+def speech_pool(settings: Settings, metrics: Metrics = NO_METRICS) -> WorkerPool:
     """An API process's pool: speech a client waits for, a little below the API processes
     (Get Voice polls answer first), above the job workers."""
     return WorkerPool(
@@ -167,10 +194,12 @@ def speech_pool(settings: Settings) -> WorkerPool:
         timeout_seconds=settings.speech.timeout_seconds,
         initializer=init_worker,
         initargs=(str(settings.model_dir), settings.speech.niceness),
+        name="speech",
+        metrics=metrics,
     )
 
 
-def _job_pool(settings: Settings) -> WorkerPool:
+def _job_pool(settings: Settings, metrics: Metrics) -> WorkerPool:
     """A job worker's pool: one process per concurrent job, below the API in CPU priority.
     Its queue is empty: the job worker leases no more jobs than it has processes."""
     return WorkerPool(
@@ -179,18 +208,22 @@ def _job_pool(settings: Settings) -> WorkerPool:
         timeout_seconds=settings.speech.timeout_seconds,
         initializer=init_worker,
         initargs=(str(settings.model_dir), settings.queue.worker_niceness),
+        name="jobs",
+        metrics=metrics,
     )
 
 
 @asynccontextmanager
-async def _opened(settings: Settings, runner: JobRunner) -> AsyncIterator[Services]:
+async def _opened(
+    settings: Settings, runner: JobRunner, metrics: Metrics
+) -> AsyncIterator[Services]:
     store = open_store(settings.database_url)
     await store.open()
     queue = open_queue(settings.queue.url, store)
     try:
         await queue.open()
         services = build_services(
-            settings, store, open_storage(settings.storage_url), runner, queue
+            settings, store, open_storage(settings.storage_url), runner, queue, metrics=metrics
         )
         try:
             await services.voices.load_catalog()
@@ -206,12 +239,14 @@ async def _opened(settings: Settings, runner: JobRunner) -> AsyncIterator[Servic
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Services for one API process: the store and queue open, the speech pool started, the
     public catalog in memory with the previews found so far."""
-    async with _opened(settings, speech_pool(settings)) as services:
+    metrics = open_metrics(settings)
+    async with _opened(settings, speech_pool(settings, metrics), metrics) as services:
         yield services
 
 
 async def _work_jobs(settings: Settings, stop: asyncio.Event) -> None:
-    async with _opened(settings, _job_pool(settings)) as services:
+    metrics = open_metrics(settings)
+    async with _opened(settings, _job_pool(settings, metrics), metrics) as services:
         handlers: dict[str, JobHandler] = {
             CLONE_JOB: services.clones,
             PREVIEW_JOB: services.previews,
@@ -222,6 +257,7 @@ async def _work_jobs(settings: Settings, stop: asyncio.Event) -> None:
             owner=worker_name("worker"),
             lease_seconds=settings.clone.lease_seconds,
             concurrency=settings.queue.workers,
+            metrics=metrics,
         )
         deliveries = JobWorker(  # network waits, many at once, beside the CPU work
             services.queue,
@@ -229,6 +265,7 @@ async def _work_jobs(settings: Settings, stop: asyncio.Event) -> None:
             owner=worker_name("webhooks"),
             lease_seconds=settings.clone.lease_seconds,  # one lease for every worker of a queue
             concurrency=settings.webhooks.concurrency,
+            metrics=metrics,
         )
         tasks = worker_tasks(
             services, services.queue, worker, measure=settings.clone.measure_base_voices

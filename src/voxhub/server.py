@@ -28,7 +28,8 @@ from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
 from voxhub.api import create_app
-from voxhub.container import open_services, prepare, run_job_worker
+from voxhub.container import count_jobs_now, open_services, prepare, run_job_worker
+from voxhub.metrics import MULTIPROCESS_VARIABLE, serve_metrics_port, use_multiprocess_directory
 from voxhub.observability import configure_logging
 from voxhub.services import IssuedKey
 from voxhub.settings import ENVIRONMENT, Settings, load_settings
@@ -113,6 +114,7 @@ def serve(settings: Settings) -> None:
     issued = prepare(settings, first_key=settings.server.role == "all")
     if issued is not None:
         announce_first_key(issued, settings, sys.stdout)
+    _metrics_directory(settings, f"{settings.server.port}")
     processes = api_process_count(settings)
     if processes > 1 and "VOXHUB_SPEECH_WORKERS" not in os.environ:
         # the machine's speech workers are shared out among the API processes
@@ -129,6 +131,22 @@ def serve(settings: Settings) -> None:
             worker.stop()
 
 
+def _metrics_directory(settings: Settings, run: str) -> None:
+    """Every process of this run records its metrics in a folder of the data dir's metrics/,
+    emptied now (a scrape must not count a previous run's processes). One folder per host and
+    port: instances of `serve --role api` that share a data dir each have their own. With a
+    metrics port, this process answers them there."""
+    if not settings.metrics.enabled:
+        os.environ.pop(MULTIPROCESS_VARIABLE, None)
+        return
+    folder = settings.storage.data_dir.resolve() / "metrics" / f"{os.uname().nodename}-{run}"
+    use_multiprocess_directory(folder)
+    if settings.metrics.port:
+        serve_metrics_port(
+            settings.server.host, settings.metrics.port, lambda: count_jobs_now(settings)
+        )
+
+
 def _serve_http(settings: Settings, processes: int, environment: dict[str, str]) -> None:
     if processes == 1:
         uvicorn.Server(uvicorn_config(build_app(settings), settings)).run()
@@ -141,6 +159,8 @@ def _serve_http(settings: Settings, processes: int, environment: dict[str, str])
 def work(settings: Settings) -> None:
     """``voxhub worker``: prepare, then lease and run jobs until SIGTERM."""
     prepare(settings, first_key=False)
+    if PARENT_VARIABLE not in os.environ and settings.metrics.port:
+        _metrics_directory(settings, f"worker-{settings.metrics.port}")  # no serve to answer
     _exit_with_parent()
     run_job_worker(settings)  # its pool's processes run at VOXHUB_WORKER_NICENESS
 

@@ -20,6 +20,7 @@ __all__ = [
     "AuthSettings",
     "CloneSettings",
     "DatabaseSettings",
+    "MetricsSettings",
     "QueueSettings",
     "RateLimitSettings",
     "ServerSettings",
@@ -171,6 +172,13 @@ class RateLimitSettings(_Group):
         return value
 
 
+class MetricsSettings(_Group):
+    # GET /metrics (Prometheus text, no API key) on the API port; off: nothing is recorded.
+    enabled: bool = True
+    # A port of their own for the metrics instead (on VOXHUB_HOST); 0: the API port.
+    port: int = Field(default=0, ge=0, le=65535)
+
+
 class Settings(_Group):
     server: ServerSettings = ServerSettings()
     storage: StorageSettings = StorageSettings()
@@ -181,6 +189,7 @@ class Settings(_Group):
     rate_limit: RateLimitSettings = RateLimitSettings()
     speech: SpeechSettings = SpeechSettings()
     clone: CloneSettings = CloneSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @property
     def model_dir(self) -> Path:
@@ -240,6 +249,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_WEBHOOK_DISABLE_AFTER": ("webhooks", "disable_after"),
     "VOXHUB_WEBHOOK_SECRET_GRACE_SECONDS": ("webhooks", "secret_grace_seconds"),
     "VOXHUB_WEBHOOK_CONCURRENCY": ("webhooks", "concurrency"),
+    "VOXHUB_METRICS": ("metrics", "enabled"),
+    "VOXHUB_METRICS_PORT": ("metrics", "port"),
 }
 _VARIABLE_OF = {target: name for name, target in ENVIRONMENT.items()}
 

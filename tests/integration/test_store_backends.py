@@ -298,6 +298,7 @@ async def test_a_clone_and_its_job_are_written_together_and_leased_once(store: S
     leased = await store.lease_job("worker-a", now=2000, lease_until=3000)
     assert leased is not None
     assert (leased.job_id, leased.state, leased.attempts) == (job.job_id, "running", 1)
+    assert await store.count_jobs() == [(job.kind, "running", 1)]  # GET /metrics' voxhub_jobs
     assert await store.lease_job("worker-b", now=2500, lease_until=3500) is None  # held
     assert await store.extend_job_lease(job.job_id, "worker-a", 5000) is True
     assert await store.lease_job("worker-b", now=4000, lease_until=6000) is None

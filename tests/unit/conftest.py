@@ -17,6 +17,7 @@ from voxhub.api import create_app
 from voxhub.container import build_services
 from voxhub.engines import Engine, EngineVoice, PieceAudio, SpokenSpan
 from voxhub.jobs import JobHandler, JobWorker, StoreQueue
+from voxhub.metrics import NO_METRICS, Metrics
 from voxhub.services import Services
 from voxhub.services.catalog import sync_catalog
 from voxhub.services.clones import CLONE_JOB
@@ -64,7 +65,9 @@ def store() -> MemoryStore:
     return store
 
 
-def unit_services(store: MemoryStore, engine_names: list[str], **environ: str) -> Services:
+def unit_services(
+    store: MemoryStore, engine_names: list[str], metrics: Metrics = NO_METRICS, **environ: str
+) -> Services:
     settings = load_settings(
         environ={
             "VOXHUB_RATE_LIMIT": "1000/second",
@@ -76,7 +79,7 @@ def unit_services(store: MemoryStore, engine_names: list[str], **environ: str) -
     )
     return build_services(
         settings, store, MemoryStorage(), InlineRunner(), StoreQueue(store),
-        engine_names=engine_names,
+        engine_names=engine_names, metrics=metrics,
     )  # fmt: skip
 
 

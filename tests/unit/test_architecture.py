@@ -16,7 +16,7 @@ SRC = Path(voxhub.__file__).parent
 # api -> services -> jobs, store, storage; services hand work to workers, which run audio and
 # engines in worker processes and never reach back up.
 ALLOWED = {
-    "api": {"services", "domain", "errors", "ids", "observability"},
+    "api": {"services", "domain", "errors", "ids", "observability", "metrics"},
     "services": {
         "jobs",
         "store",
@@ -28,9 +28,10 @@ ALLOWED = {
         "errors",
         "ids",
         "webhooks",  # the public signing module, which receivers use too
+        "metrics",  # a leaf module (speech real-time factor, clone durations)
     },
-    "jobs": {"store", "domain", "errors", "ids"},
-    "workers": {"audio", "engines", "domain", "errors"},
+    "jobs": {"store", "domain", "errors", "ids", "metrics"},  # job runs' outcomes
+    "workers": {"audio", "engines", "domain", "errors", "metrics"},  # pools' size, restarts
     "store": {"domain", "errors", "ids"},
     "storage": {"domain", "errors"},
     "audio": {"engines", "domain", "errors"},

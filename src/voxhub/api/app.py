@@ -22,6 +22,7 @@ from voxhub.api.routes import (
     clones,
     files,
     health,
+    metrics,
     openai,
     speech,
     streaming,
@@ -58,6 +59,7 @@ ROUTE_ORDER: tuple[APIRouter | BaseRoute, ...] = (
     files.router,
     health.router,
     openai.router,
+    metrics.router,
 )
 
 

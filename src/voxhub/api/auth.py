@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from voxhub.domain import Principal
-from voxhub.errors import InsufficientScope
+from voxhub.errors import InsufficientScope, RateLimited
 from voxhub.services import Services
 
 __all__ = [
@@ -58,7 +58,11 @@ async def authenticate(registry: Services, request: Request) -> Principal:
     scope = request.scope
     principal = await registry.keys.authenticate(presented_key(scope["headers"]))
     scope.setdefault("state", {})["account_id"] = principal.account_id  # for the access log
-    await registry.rate_limits.check(principal)
+    try:
+        await registry.rate_limits.check(principal)
+    except RateLimited:
+        registry.metrics.rate_limited()
+        raise
     return principal
 
 

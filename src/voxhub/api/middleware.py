@@ -1,4 +1,5 @@
-"""Request context: an id on every response, one access-log line per request."""
+"""Request context: an id on every response, one access-log line and one metrics observation
+per request."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from voxhub.api.errors import error_response
+from voxhub.metrics import NO_METRICS, UNMATCHED_ROUTE, Metrics
 from voxhub.observability import ACCESS_LOG
 
 __all__ = ["RequestContextMiddleware"]
@@ -27,6 +31,17 @@ _counter = itertools.count(1)
 
 def _new_request_id() -> str:
     return f"{_PREFIX}{next(_counter):016x}"
+
+
+def _metrics(scope: Scope) -> Metrics:
+    services = getattr(scope["app"].state, "services", None)
+    return services.metrics if services is not None else NO_METRICS
+
+
+def _templates(app: Any) -> dict[Any, str]:
+    """Route templates by endpoint: FastAPI names the matched route in the scope only for its
+    own routes, not for plain Starlette ones (Get Voice's fast route)."""
+    return {route.endpoint: route.path for route in app.routes if isinstance(route, Route)}
 
 
 def _request_id(scope: Scope) -> str:
@@ -46,6 +61,16 @@ class RequestContextMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._templates: dict[Any, str] | None = None
+
+    def _route(self, scope: Scope) -> str:
+        """The matched route's template (/v3/voices/{voice_id}), never the path itself."""
+        route = scope.get("route")
+        if route is not None:
+            return getattr(route, "path", UNMATCHED_ROUTE)
+        if self._templates is None:
+            self._templates = _templates(scope["app"])
+        return self._templates.get(scope.get("endpoint"), UNMATCHED_ROUTE)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,11 +101,15 @@ class RequestContextMiddleware:
             response = error_response(500, "internal_error", "An internal error occurred.")
             await response(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
             ACCESS_LOG.write(
                 request_id=request_id,
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                latency_ms=round(seconds * 1000, 3),
                 account_id=state.get("account_id"),
             )
+            metrics = _metrics(scope)
+            if metrics.enabled:
+                metrics.request(self._route(scope), scope["method"], status, seconds)

@@ -18,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Coroutine, Mapping
 from typing import Any, Protocol
 
 from voxhub.domain import USER_PRIORITY, Job
 from voxhub.jobs.base import JobQueue
+from voxhub.metrics import NO_METRICS, Metrics
 
 __all__ = ["JobHandler", "JobWorker", "RetryLater", "worker_name"]
 
@@ -68,8 +70,10 @@ class JobWorker:
         lease_seconds: float = 60.0,
         concurrency: int = 1,
         idle_seconds: float = 0.5,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._queue = queue
+        self._metrics = metrics
         self._handlers = handlers
         self.owner = owner
         self._lease_seconds = lease_seconds
@@ -131,33 +135,41 @@ class JobWorker:
         return True
 
     async def process(self, job: Job) -> None:
+        started = time.monotonic()
+        outcome = await self._process(job)
+        self._metrics.job_ended(job.kind, outcome, time.monotonic() - started)
+
+    async def _process(self, job: Job) -> str:
+        """Run the job; how its run ended (done, failed, retried, abandoned, lost)."""
         handler = self._handlers.get(job.kind)
         try:
             if handler is None:
                 await self._queue.finish(job, self.owner, "failed", f"no handler for {job.kind}")
-                return
+                return "failed"
             if job.attempts > handler.max_attempts:
                 reason = f"tried {handler.max_attempts} times"
                 await handler.abandon(job, reason)
                 await self._queue.finish(job, self.owner, "failed", reason)
-                return
+                return "abandoned"
             failure = await self._with_lease(job, handler.run(job))
         except _LeaseLost:
-            return
+            return "lost"
         except RetryLater as later:
             log.info("job %s (%s) retried later: %s", job.job_id, job.kind, later.reason)
             await self._release(job, later.delay_seconds)
-            return
+            return "retried"
         except asyncio.CancelledError:
             await asyncio.shield(self._release(job))
             raise
         except Exception as exc:  # worker died, pool busy, or a bug: try again
             log.warning("job %s (%s) will be tried again: %r", job.job_id, job.kind, exc)
             await self._release(job)
-            return
+            return "retried"
         state = "done" if failure is None else "failed"
         if not await self._queue.finish(job, self.owner, state, failure):
             log.warning("job %s ended after losing its lease", job.job_id)
+            return "lost"
+        return state
 
     async def _release(self, job: Job, delay_seconds: float = 0.0) -> None:
         try:

@@ -1,7 +1,7 @@
 """Work a process does besides answering requests, as coroutines that run until cancelled.
 
-API processes: purge expired speech files and direct uploads never completed, and pick up
-previews the job workers render.
+API processes: purge expired speech files and direct uploads never completed, pick up
+previews the job workers render, and write out the requests' metrics.
 Job worker processes: run jobs, enqueue the public voices' previews, measure base voices while
 idle, and hand over jobs whose dispatch was lost (a task engine's outbox).
 """
@@ -12,6 +12,7 @@ import asyncio
 import logging
 
 from voxhub.jobs import JobQueue, JobWorker
+from voxhub.metrics import FLUSH_INTERVAL_SECONDS, Metrics
 from voxhub.services.registry import Services
 
 __all__ = [
@@ -30,6 +31,8 @@ def api_tasks(services: Services) -> list[asyncio.Task[None]]:
     tasks = [asyncio.create_task(_purge_expired(services))]
     if services.render_previews:
         tasks.append(asyncio.create_task(services.previews.watch()))
+    if services.metrics.enabled:
+        tasks.append(asyncio.create_task(_flush_metrics(services.metrics)))
     return tasks
 
 
@@ -45,6 +48,15 @@ def worker_tasks(
     if measure:
         tasks.append(asyncio.create_task(_measure_base_voices(services, worker)))
     return tasks
+
+
+async def _flush_metrics(metrics: Metrics) -> None:
+    try:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL_SECONDS)
+            metrics.flush()
+    finally:
+        metrics.flush()  # the last requests of a process that stops
 
 
 async def _purge_expired(services: Services) -> None:

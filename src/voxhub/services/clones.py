@@ -31,6 +31,7 @@ from voxhub.errors import (
 )
 from voxhub.ids import new_voice_id
 from voxhub.jobs import JobQueue
+from voxhub.metrics import NO_METRICS, Metrics
 from voxhub.services.assets import AssetService, stored_type
 from voxhub.services.fetch import UrlFetcher
 from voxhub.services.identifiers import could_be_stored
@@ -98,7 +99,9 @@ class CloneService:
         queue: JobQueue,
         limits: CloneLimits = CloneLimits(),
         webhooks: WebhookService | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
+        self._metrics = metrics
         self._store = store
         self._storage = storage
         self._voices = voices
@@ -271,6 +274,7 @@ class CloneService:
         if jobs is None:
             log.info("a clone was settled already", extra={"voice_id": voice.voice_id})
             return
+        self._metrics.clone_settled(voice.status or "failed", time.time() - (voice.created_at or 0))
         for job in jobs:
             await self._dispatch(job)
 

@@ -12,6 +12,7 @@ from voxhub.domain import Voice
 from voxhub.engines import profile_of
 from voxhub.errors import InvalidParameter, VoiceNotFound
 from voxhub.ids import is_voice_id
+from voxhub.metrics import NO_METRICS, Metrics
 from voxhub.services.files import FileService
 from voxhub.services.streaming import SpeechStream, SpeechStreams
 from voxhub.services.voices import VoiceService
@@ -76,7 +77,14 @@ def _nothing_spoken(voice: Voice) -> InvalidParameter:
 
 
 class SpeechService:
-    def __init__(self, voices: VoiceService, pool: JobRunner, files: FileService) -> None:
+    def __init__(
+        self,
+        voices: VoiceService,
+        pool: JobRunner,
+        files: FileService,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
+        self._metrics = metrics
         self._voices = voices
         self._pool = pool
         self._files = files
@@ -84,10 +92,12 @@ class SpeechService:
 
     async def generate(self, account_id: str, request: SpeechRequest) -> SpeechResult:
         voice, job = await self._render_job(account_id, request)
+        started = time.monotonic()
         try:
             result = await self._pool.run(render, job)
         except NothingSpoken as exc:
             raise _nothing_spoken(voice) from exc
+        self._metrics.speech(voice.engine, result.duration, time.monotonic() - started)
         request_id = uuid.uuid4().hex
         day = time.strftime("%Y%m%d", time.gmtime())
         key = speech_key(day, request_id, request.output_format)

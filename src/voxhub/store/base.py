@@ -261,6 +261,10 @@ class Store(abc.ABC):
     async def get_job(self, job_id: str) -> Job | None: ...
 
     @abc.abstractmethod
+    async def count_jobs(self) -> list[tuple[str, str, int]]:
+        """How many jobs of each kind are in each state: (kind, state, count)."""
+
+    @abc.abstractmethod
     async def count_private_voices(self, account_id: str) -> int: ...
 
     @abc.abstractmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 
 from voxhub.domain import (
@@ -342,6 +343,10 @@ class MemoryStore(Store):
 
     async def get_job(self, job_id: str) -> Job | None:
         return self.jobs.get(job_id)
+
+    async def count_jobs(self) -> list[tuple[str, str, int]]:
+        counts = Counter((job.kind, job.state) for job in self.jobs.values())
+        return [(kind, state, count) for (kind, state), count in sorted(counts.items())]
 
     async def count_private_voices(self, account_id: str) -> int:
         return sum(1 for v in self.voices.values() if v.account_id == account_id)

@@ -416,6 +416,9 @@ class PostgresStore(Store):
         rows = await self._fetch("get_job", {"job_id": job_id})
         return job_from_row(rows[0]) if rows else None
 
+    async def count_jobs(self) -> list[tuple[str, str, int]]:
+        return [(row[0], row[1], int(row[2])) for row in await self._fetch("count_jobs", {})]
+
     async def count_private_voices(self, account_id: str) -> int:
         rows = await self._fetch("count_private_voices", {"account_id": account_id})
         return int(rows[0][0])

@@ -190,6 +190,9 @@ SELECT job_id, kind, subject_id, account_id, payload, created_at, priority, stat
        lease_owner, lease_until, last_error
 FROM jobs WHERE job_id = :job_id
 
+-- count_jobs --
+SELECT kind, state, count(*) FROM jobs GROUP BY kind, state ORDER BY kind, state
+
 -- ready_jobs --
 SELECT job_id FROM jobs
 WHERE (state = 'queued' OR (state = 'running' AND lease_until < :now))

@@ -435,6 +435,9 @@ class SQLiteStore(Store):
         rows = self._read("get_job", {"job_id": job_id})
         return job_from_row(rows[0]) if rows else None
 
+    async def count_jobs(self) -> list[tuple[str, str, int]]:
+        return [(row[0], row[1], int(row[2])) for row in self._read("count_jobs", {})]
+
     async def count_private_voices(self, account_id: str) -> int:
         return int(self._read("count_private_voices", {"account_id": account_id})[0][0])
 

@@ -22,6 +22,7 @@ import pebble
 from pebble import ProcessExpired
 
 from voxhub.errors import WorkerFailed, WorkersBusy
+from voxhub.metrics import NO_METRICS, Metrics
 
 __all__ = ["InlineRunner", "JobRunner", "WorkerPool"]
 
@@ -69,7 +70,11 @@ class WorkerPool:
         timeout_seconds: float,
         initializer: Callable[..., None] | None = None,
         initargs: tuple[Any, ...] = (),
+        name: str = "speech",
+        metrics: Metrics = NO_METRICS,
     ) -> None:
+        self.name = name
+        self._metrics = metrics
         self.workers = workers
         self.capacity = workers + queue
         self._timeout = timeout_seconds
@@ -78,6 +83,11 @@ class WorkerPool:
         self._initializer = initializer
         self._initargs = initargs
         self._pool = self._new_pool()
+        self._report()
+
+    def _report(self) -> None:
+        busy = min(self._in_flight, self.workers)
+        self._metrics.pool(self.name, self.workers, busy, self._in_flight - busy)
 
     def _new_pool(self) -> pebble.ProcessPool:
         # spawn: a fork of a process running an event loop and threads is not safe.
@@ -92,6 +102,7 @@ class WorkerPool:
         """pebble gives up on the whole pool when a worker dies while idle ("All workers
         expired"); start a new one rather than refusing every job from then on."""
         log.error("the worker pool broke (a worker died while idle); starting a new one")
+        self._metrics.worker_restart(self.name, "pool_broken")
         broken, self._pool = self._pool, self._new_pool()
         broken.stop()  # type: ignore[no-untyped-call]
 
@@ -110,8 +121,10 @@ class WorkerPool:
         if self._in_flight >= self.capacity:
             waves = math.ceil((self._in_flight + 1) / self.workers)
             retry = math.ceil(self._typical_seconds * waves)
+            self._metrics.pool_refusal(self.name)
             raise WorkersBusy(retry, f"Every speech worker is busy. Retry in {retry} seconds.")
         self._in_flight += 1
+        self._report()
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
@@ -119,15 +132,18 @@ class WorkerPool:
             result: T = await asyncio.wrap_future(future)
         except ProcessExpired as exc:
             log.error("worker process died during a job", extra={"exit_code": exc.exitcode})
+            self._metrics.worker_restart(self.name, "died")
             raise WorkerFailed() from exc
         except BrokenProcessPool as exc:
             self._replace_pool()
             raise WorkerFailed() from exc
         except FutureTimeout as exc:
             log.error("worker job overran its time limit; worker replaced")
+            self._metrics.worker_restart(self.name, "timeout")
             raise WorkerFailed() from exc
         finally:
             self._in_flight -= 1
+            self._report()
         elapsed = loop.time() - started
         self._typical_seconds = 0.8 * self._typical_seconds + 0.2 * elapsed
         return result
