@@ -2,8 +2,9 @@
 
 1. decode the sample (first 3 minutes), judge it (speech found, silence, clipping, noise, a
    second voice) — a refusal ends the clone as failed with a message for a person;
-2. normalise its loudness; estimate the speaker's pitch (hence the gender), bandwidth and
-   speaker embedding (``audio/speaker.py``);
+2. normalise its loudness; estimate the speaker's bandwidth and speaker embedding
+   (``audio/speaker.py``), and the gender: the closer of the candidates' genders by embedding,
+   the pitch breaking a tie (``audio/gender.py``);
 3. choose the base voice: among the clone language's voices of the best kind (neural where
    any speaks it: a converted neural voice stays intelligible where a formant voice that happens
    to be closer would not), the one whose speaker embedding is closest to the sample's;
@@ -37,6 +38,7 @@ from voxhub.audio.analysis import (
     resample,
 )
 from voxhub.audio.conversion import bandwidth_hz, convert, low_pass, voice_statistics
+from voxhub.audio.gender import voice_gender
 from voxhub.audio.speaker import (
     EMBEDDING_RATE,
     cosine,
@@ -57,7 +59,6 @@ __all__ = [
     "process_clone",
 ]
 
-MALE_BELOW_HZ = 165.0
 SEVERAL_SPEAKERS = (
     "More than one person seems to speak in the recording (about {seconds:.0f} s sound like "
     "another voice). Record one person speaking clearly for 10 to 30 seconds in a quiet room."
@@ -195,11 +196,14 @@ def _best_strength(
     best = (0.0, base_similarity)
     for strength in _STRENGTHS:
         converted = convert(excerpt, measured.rate, {**parameters, "strength": strength})
-        similarity = cosine(speaker_embedding(resample(converted, measured.rate, EMBEDDING_RATE)),
-                            embedding)  # fmt: skip
+        similarity = _closeness(converted, measured.rate, embedding)
         if similarity > best[1]:
             best = (strength, similarity)
     return best
+
+
+def _closeness(converted: Any, rate: int, embedding: Any) -> float:
+    return cosine(speaker_embedding(resample(converted, rate, EMBEDDING_RATE)), embedding)
 
 
 def _band(samples: Any) -> int:
@@ -217,9 +221,10 @@ def process_clone(job: CloneJob) -> CloneOutcome:
     other = second_speaker_seconds(samples)
     if other:
         return CloneOutcome(failure=SEVERAL_SPEAKERS.format(seconds=other))
-    gender = "male" if median_pitch_hz(samples) < MALE_BELOW_HZ else "female"
     embedding = speaker_embedding(samples)
     base, similarity = choose_base(job.candidates, embedding)
+    references = [(c.gender, _measure(c).embedding) for c in job.candidates]
+    gender = voice_gender(embedding, median_pitch_hz(samples), references)
     band = _band(samples)
     source = _base_statistics(base, band)
     target = voice_statistics(resample(samples, EMBEDDING_RATE, source["rate"]), source["rate"])
