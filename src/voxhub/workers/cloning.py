@@ -10,7 +10,8 @@
    to be closer would not), the one whose speaker embedding is closest to the sample's;
 4. measure the reference speaker and the base voice (the base low-passed to the reference's
    band) and keep both as the parameters of the ``world`` conversion; choose its strength (none,
-   half, full) by the similarity of the converted base voice to the speaker;
+   half, full) by the similarity of the converted base voice to the speaker; an operator's
+   converter (``engines/converters.py``) that comes closer still is kept instead;
 5. render the preview in the cloned voice.
 
 A base voice is measured on its own rendering of a fixed text, once: the rendering and its
@@ -206,6 +207,24 @@ def _closeness(converted: Any, rate: int, embedding: Any) -> float:
     return cosine(speaker_embedding(resample(converted, rate, EMBEDDING_RATE)), embedding)
 
 
+def _best_plugin(
+    base: BaseVoice, reference: Any, embedding: Any, best: float
+) -> tuple[str, dict[str, Any], float] | None:
+    """The operator's converter (``engines/converters.py``) whose conversion of the base
+    voice's measurement speech is closer to the speaker than ``best``, if one is."""
+    measured = _measure(base)
+    excerpt = measured.samples[: _SEARCH_SECONDS * measured.rate]
+    chosen = None
+    for converter in current().converters:
+        parameters = converter.prepare(resample(reference, EMBEDDING_RATE, measured.rate),
+                                       measured.samples, measured.rate)  # fmt: skip
+        similarity = _closeness(converter.convert(excerpt, measured.rate, parameters),
+                                measured.rate, embedding)  # fmt: skip
+        if similarity > best:
+            chosen, best = (converter.name, parameters, similarity), similarity
+    return chosen
+
+
 def _band(samples: Any) -> int:
     """The reference's bandwidth, rounded down to 250 Hz (so measurements can be reused)."""
     return int(bandwidth_hz(samples, EMBEDDING_RATE) // 250 * 250)
@@ -232,6 +251,9 @@ def process_clone(job: CloneJob) -> CloneOutcome:
     strength, converted_similarity = _best_strength(base, parameters, embedding, similarity)
     transform = "world" if strength > 0 else None
     kept = {**parameters, "strength": strength} if transform else {}
+    plugin = _best_plugin(base, samples, embedding, converted_similarity)
+    if plugin is not None:
+        transform, kept, converted_similarity = plugin
     profile = VoiceProfile(base.engine, base.voice_key, transform, kept)
     script = parse_input(job.preview_text, "text", pauses=True)
     preview = render(RenderJob(script, profile))
