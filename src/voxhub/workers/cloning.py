@@ -16,14 +16,19 @@
 
 A base voice is measured on its own rendering of a fixed text, once: the rendering and its
 embedding are kept in memory and, when the worker has a model directory, on disk under
-``voice-measurements/``, so a restart does not pay for it again.
+``voice-measurements/``, so a restart does not pay for it again. The shipped neural voices'
+embeddings come with the package (``base_embeddings.json``), so choosing among them renders
+nothing: a clone renders only the base voice it chose, if no measurement of it is kept yet.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -179,9 +184,34 @@ def _base_statistics(base: BaseVoice, band_hz: int) -> dict[str, Any]:
     return statistics
 
 
+def shipped_key(base: BaseVoice) -> str:
+    """How a base voice's embedding is found in ``base_embeddings.json``."""
+    text = hashlib.sha256(base.text.encode()).hexdigest()[:16]
+    return f"{base.engine}/{base.voice_key}/{text}/{_MEASURE_VERSION}"
+
+
+@cache
+def _shipped_embeddings() -> dict[str, Any]:
+    """The shipped voices' embeddings, measured as ``_measure`` does when the package was
+    built (``python -m bench.base_embeddings``): one small file, read once."""
+    table = resources.files("voxhub.workers").joinpath("base_embeddings.json").read_text()
+    return {key: np.asarray(vector, np.float32) for key, vector in json.loads(table).items()}
+
+
+def _embedding(base: BaseVoice) -> Any:
+    """A base voice's embedding: its measurement when this worker already has one, else the
+    one shipped with the package, else measured now. Choosing a base voice then renders only
+    the chosen one, so the first clone of a fresh install does not render them all."""
+    key = (base.engine, base.voice_key, base.text)
+    path = _cache_file(base)
+    measured = current().measured.get(key) is not None or (path is not None and path.exists())
+    shipped = None if measured else _shipped_embeddings().get(shipped_key(base))
+    return shipped if shipped is not None else _measure(base).embedding
+
+
 def choose_base(candidates: tuple[BaseVoice, ...], embedding: Any) -> tuple[BaseVoice, float]:
     """The candidate closest to the speaker, and how close."""
-    scored = [(cosine(_measure(c).embedding, embedding), c) for c in candidates]
+    scored = [(cosine(_embedding(c), embedding), c) for c in candidates]
     similarity, base = max(scored, key=lambda scored: scored[0])
     return base, similarity
 
@@ -242,7 +272,7 @@ def process_clone(job: CloneJob) -> CloneOutcome:
         return CloneOutcome(failure=SEVERAL_SPEAKERS.format(seconds=other))
     embedding = speaker_embedding(samples)
     base, similarity = choose_base(job.candidates, embedding)
-    references = [(c.gender, _measure(c).embedding) for c in job.candidates]
+    references = [(c.gender, _embedding(c)) for c in job.candidates]
     gender = voice_gender(embedding, median_pitch_hz(samples), references)
     band = _band(samples)
     source = _base_statistics(base, band)
