@@ -41,6 +41,7 @@ _HIGH_PASS_HZ = 100.0
 _PAUSE_MARGIN = 6  # windows (~0.2 s) either side of speech that are not yet a pause
 _MIN_PAUSE_WINDOWS = 10  # ~0.3 s of pauses, or the noise is estimated otherwise
 _MAX_SNR_DB = 60.0
+_OUTLIER_ABOVE_MEDIAN = 10.0  # power ratio (10 dB): a pause window this loud is not noise
 MIN_SPEECH_SHARE = 0.25
 _CHUNK = 512  # Silero VAD's window at 16 kHz (32 ms)
 _FINE = 128  # 8 ms
@@ -175,8 +176,9 @@ def snr_db(fine_power: Samples, speech: Mask) -> float:
 
     The noise is measured in the pauses: windows at least 0.2 s from any speech, so that word
     endings, breaths and a room's reverberation are not taken for noise (that made careful home
-    recordings read 3-15 dB). Its mean power, less the loudest 5% of pause windows (a click, a
-    word the VAD missed), is taken off the speech windows' mean power. Read speech may have no
+    recordings read 3-15 dB). Its mean power, leaving out windows 10 dB above the pauses' median
+    (a click, reverberant or telephone speech the VAD missed), is taken off the speech windows'
+    mean power. Read speech may have no
     such pause at all: then the quietest 2% of 8 ms moments (stop closures, between syllables)
     stand for the noise, which they do once noise is loud enough to matter."""
     if not speech.any():
@@ -185,7 +187,8 @@ def snr_db(fine_power: Samples, speech: Mask) -> float:
     near = np.convolve(speech.astype(np.float64), np.ones(2 * _PAUSE_MARGIN + 1), "same") > 0
     pauses = np.sort(power[~near])
     if len(pauses) >= _MIN_PAUSE_WINDOWS:
-        noise = float(np.mean(pauses[: max(1, round(len(pauses) * 0.95))]))
+        usual = pauses[pauses <= np.median(pauses) * _OUTLIER_ABOVE_MEDIAN]
+        noise = float(np.mean(usual))
     else:
         noise = float(np.percentile(fine_power, 2))
     speech_power = float(np.mean(power[speech]))
