@@ -259,7 +259,8 @@ def second_voice_table(rows: list[Row], clips: list[Clip]) -> str:
     pairs = [(a, b) for i, a in enumerate(clips) for b in clips[i + 1 :]
              if a.speaker != b.speaker and a.half == b.half == 0]  # fmt: skip
     found = [second_speaker_seconds(np.concatenate([a.samples, b.samples])) for a, b in pairs]
-    lines.append(f"| two voices, one clip each joined (12 s + 12 s) | {len(found)} | {_refused(found, lambda v: v > 0)} |")
+    caught = _refused(found, lambda v: v > 0)
+    lines.append(f"| two voices, one clip each joined (12 s + 12 s) | {len(found)} | {caught} |")
     talk = second_speaker_seconds(conversation())
     lines.append(f"| a real conversation (pyannote sample, 30 s) | 1 | {int(talk > 0)}/1 |")
     return "\n".join(lines)

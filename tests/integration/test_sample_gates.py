@@ -196,3 +196,9 @@ def test_speech_clipped_and_then_turned_down_is_refused() -> None:
 def test_speech_normalised_to_full_scale_is_not_taken_for_clipping() -> None:
     clean = speech(12.0)
     assert judge(wav_bytes(clean / np.abs(clean).max(), RATE)) == "ok"
+
+
+def test_a_fraction_of_a_second_is_refused_with_a_reason_not_crashed_on() -> None:
+    message = judge(wav_bytes(speech(2.0)[: RATE // 5], RATE))
+    assert "speech was found" in message
+    assert "Record" in message

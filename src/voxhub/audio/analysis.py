@@ -178,13 +178,14 @@ def snr_db(fine_power: Samples, speech: Mask) -> float:
     endings, breaths and a room's reverberation are not taken for noise (that made careful home
     recordings read 3-15 dB). Its mean power, leaving out windows 10 dB above the pauses' median
     (a click, reverberant or telephone speech the VAD missed), is taken off the speech windows'
-    mean power. Read speech may have no
-    such pause at all: then the quietest 2% of 8 ms moments (stop closures, between syllables)
-    stand for the noise, which they do once noise is loud enough to matter."""
+    mean power. Read speech may have no such pause at all: then the quietest 2% of 8 ms moments
+    (stop closures, between syllables) stand for the noise, which they do once noise is loud
+    enough to matter."""
     if not speech.any():
         return 0.0
     power = fine_power.reshape(-1, _CHUNK // _FINE).mean(axis=1)
-    near = np.convolve(speech.astype(np.float64), np.ones(2 * _PAUSE_MARGIN + 1), "same") > 0
+    spread = np.convolve(speech.astype(np.float64), np.ones(2 * _PAUSE_MARGIN + 1))
+    near = spread[_PAUSE_MARGIN : _PAUSE_MARGIN + len(speech)] > 0
     pauses = np.sort(power[~near])
     if len(pauses) >= _MIN_PAUSE_WINDOWS:
         usual = pauses[pauses <= np.median(pauses) * _OUTLIER_ABOVE_MEDIAN]
