@@ -17,11 +17,14 @@ from tests.audio_fixtures import (
 )
 from voxhub.audio.analysis import (
     ANALYSIS_RATE,
+    MIN_SNR_DB,
     SampleRejected,
+    SampleReport,
     analyse,
     check_sample,
     decode_sample,
     normalise_loudness,
+    speech_mask,
 )
 
 RATE = ANALYSIS_RATE
@@ -119,3 +122,83 @@ def test_loudness_is_normalised_without_clipping() -> None:
     rms = float(np.sqrt(np.mean(np.square(louder))))
     assert 20 * np.log10(rms) == pytest.approx(-20.0, abs=0.5) or np.abs(louder).max() > 0.97
     assert np.abs(louder).max() <= 0.98 + 1e-6
+
+
+def mixed_at(clean: np.ndarray, snr_db: float, seed: int = 3) -> np.ndarray:  # type: ignore[type-arg]
+    """``clean`` with white noise whose power is ``snr_db`` below the speech's (the speech
+    windows the VAD finds in the clean clip): a recording of known signal-to-noise ratio."""
+    mask = speech_mask(clean)
+    speech_power = float(np.mean(np.square(clean[: len(mask) * 512].reshape(-1, 512)[mask])))
+    level = np.sqrt(speech_power / 10 ** (snr_db / 10))
+    return (clean + noise(len(clean) / RATE, float(level), seed)).astype(np.float32)
+
+
+@pytest.mark.parametrize("snr", [10.0, 25.0])
+def test_the_noise_figure_is_the_ratio_the_noise_was_mixed_at(snr: float) -> None:
+    assert analyse(mixed_at(speech(12.0), snr)).snr_db == pytest.approx(snr, abs=2.0)
+
+
+def test_speech_without_pauses_is_not_taken_for_noise() -> None:
+    # Read speech cut to its speech windows only (no pause left to hear the room in): the
+    # quiet moments between syllables are not noise.
+    clean = speech(12.0)
+    mask = speech_mask(clean)
+    continuous = clean[: len(mask) * 512].reshape(-1, 512)[mask].reshape(-1)
+    assert judge(wav_bytes(continuous, RATE)) == "ok"
+
+
+def test_a_reverberant_room_with_a_faint_floor_is_not_refused() -> None:
+    clean = speech(12.0)
+    rng = np.random.default_rng(5)
+    tail = rng.standard_normal(RATE * 8 // 10) * np.exp(
+        -6.9 * np.arange(RATE * 8 // 10) / RATE / 0.8
+    )
+    tail[0] = 4.0
+    wet = np.convolve(clean, tail)[: len(clean)].astype(np.float32)
+    wet = mixed_at(wet / np.abs(wet).max() * 0.5, 40.0)
+    assert judge(wav_bytes(wet, RATE)) == "ok"
+
+
+def test_hum_below_the_voice_is_not_counted_as_noise() -> None:
+    clean = speech(12.0)
+    hum = 0.05 * np.sin(2 * np.pi * 50 * np.arange(len(clean)) / RATE)
+    assert judge(wav_bytes(clean * 0.5 + hum.astype(np.float32), RATE)) == "ok"
+
+
+def test_noise_a_listener_would_mind_is_refused_with_its_figure() -> None:
+    message = judge(wav_bytes(mixed_at(speech(12.0), MIN_SNR_DB - 6), RATE))
+    assert "background noise is too loud" in message
+    figure = int(message.split("only ", 1)[1].split(" dB", 1)[0])
+    assert MIN_SNR_DB - 9 <= figure < MIN_SNR_DB
+
+
+@pytest.mark.parametrize("measured", [MIN_SNR_DB - 0.4, MIN_SNR_DB - 0.01])
+def test_the_refusal_never_quotes_the_figure_it_needs(measured: float) -> None:
+    report = SampleReport(seconds=12.0, speech_seconds=10.0, clipped_share=0.0,
+                          snr_db=measured, peak=0.5)  # fmt: skip
+    with pytest.raises(SampleRejected) as refused:
+        check_sample(report)
+    assert f"only {int(MIN_SNR_DB) - 1} dB above it (at least {MIN_SNR_DB:.0f} dB" in str(
+        refused.value
+    )
+
+
+def test_a_measure_at_the_threshold_passes() -> None:
+    check_sample(SampleReport(seconds=12.0, speech_seconds=10.0, clipped_share=0.0,
+                              snr_db=MIN_SNR_DB, peak=0.5))  # fmt: skip
+
+
+def test_speech_clipped_and_then_turned_down_is_refused() -> None:
+    clipped = np.clip(speech(12.0) * 8, -1, 1) * 0.4
+    assert "clipping" in judge(wav_bytes(clipped, RATE))
+
+
+def test_speech_normalised_to_full_scale_is_not_taken_for_clipping() -> None:
+    clean = speech(12.0)
+    assert judge(wav_bytes(clean / np.abs(clean).max(), RATE)) == "ok"
+
+
+def test_a_fraction_of_a_second_is_refused_with_a_reason_not_crashed_on() -> None:
+    message = judge(wav_bytes(speech(2.0)[: RATE // 5], RATE))
+    assert "speech was found" in message
+    assert "Record" in message

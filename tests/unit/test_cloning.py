@@ -93,3 +93,29 @@ def test_the_neural_base_voices_of_every_language_are_measured_ahead(
     assert {(b.engine, b.language) for b in measured} == {
         ("piper", "English"), ("kokoro", "English"), ("kokoro", "Japanese")
     }  # fmt: skip
+
+
+def test_shipped_embeddings_spare_a_fresh_install_from_rendering_every_candidate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rendered: list[str] = []
+
+    def render(base: BaseVoice) -> object:
+        rendered.append(base.voice_key)
+        return cloning._Measured(np.zeros(1), 16000, np.asarray(_EMBEDDINGS[base.voice_key]))
+
+    shipped = {cloning.shipped_key(c): np.asarray(_EMBEDDINGS[c.voice_key]) for c in _CANDIDATES}
+    monkeypatch.setattr(cloning, "_measure", render)
+    monkeypatch.setattr(cloning, "_shipped_embeddings", lambda: shipped)
+    base, _ = choose_base(_CANDIDATES, np.asarray([0.2, 0.9, 0.1]))
+    assert base.voice_key == "kumo"
+    assert rendered == []  # chosen from what ships; only the chosen voice is rendered, later
+
+
+def test_every_shipped_neural_voice_has_its_embedding_in_the_package(
+    clone_services: Services,
+) -> None:
+    table = cloning._shipped_embeddings()
+    for code in ("en", "ja"):
+        for candidate in clone_services.clones.candidates(code):
+            assert len(table[cloning.shipped_key(candidate)]) == 256

@@ -2,26 +2,33 @@
 
 1. decode the sample (first 3 minutes), judge it (speech found, silence, clipping, noise, a
    second voice) — a refusal ends the clone as failed with a message for a person;
-2. normalise its loudness; estimate the speaker's pitch (hence the gender), bandwidth and
-   speaker embedding (``audio/speaker.py``);
+2. normalise its loudness; estimate the speaker's bandwidth and speaker embedding
+   (``audio/speaker.py``), and the gender: the closer of the candidates' genders by embedding,
+   the pitch breaking a tie (``audio/gender.py``);
 3. choose the base voice: among the clone language's voices of the best kind (neural where
    any speaks it: a converted neural voice stays intelligible where a formant voice that happens
    to be closer would not), the one whose speaker embedding is closest to the sample's;
 4. measure the reference speaker and the base voice (the base low-passed to the reference's
    band) and keep both as the parameters of the ``world`` conversion; choose its strength (none,
-   half, full) by the similarity of the converted base voice to the speaker;
+   half, full) by the similarity of the converted base voice to the speaker; an operator's
+   converter (``engines/converters.py``) that comes closer still is kept instead;
 5. render the preview in the cloned voice.
 
 A base voice is measured on its own rendering of a fixed text, once: the rendering and its
 embedding are kept in memory and, when the worker has a model directory, on disk under
-``voice-measurements/``, so a restart does not pay for it again.
+``voice-measurements/``, so a restart does not pay for it again. The shipped neural voices'
+embeddings come with the package (``base_embeddings.json``), so choosing among them renders
+nothing: a clone renders only the base voice it chose, if no measurement of it is kept yet.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +44,7 @@ from voxhub.audio.analysis import (
     resample,
 )
 from voxhub.audio.conversion import bandwidth_hz, convert, low_pass, voice_statistics
+from voxhub.audio.gender import voice_gender
 from voxhub.audio.speaker import (
     EMBEDDING_RATE,
     cosine,
@@ -57,7 +65,6 @@ __all__ = [
     "process_clone",
 ]
 
-MALE_BELOW_HZ = 165.0
 SEVERAL_SPEAKERS = (
     "More than one person seems to speak in the recording (about {seconds:.0f} s sound like "
     "another voice). Record one person speaking clearly for 10 to 30 seconds in a quiet room."
@@ -177,9 +184,34 @@ def _base_statistics(base: BaseVoice, band_hz: int) -> dict[str, Any]:
     return statistics
 
 
+def shipped_key(base: BaseVoice) -> str:
+    """How a base voice's embedding is found in ``base_embeddings.json``."""
+    text = hashlib.sha256(base.text.encode()).hexdigest()[:16]
+    return f"{base.engine}/{base.voice_key}/{text}/{_MEASURE_VERSION}"
+
+
+@cache
+def _shipped_embeddings() -> dict[str, Any]:
+    """The shipped voices' embeddings, measured as ``_measure`` does when the package was
+    built (``python -m bench.base_embeddings``): one small file, read once."""
+    table = resources.files("voxhub.workers").joinpath("base_embeddings.json").read_text()
+    return {key: np.asarray(vector, np.float32) for key, vector in json.loads(table).items()}
+
+
+def _embedding(base: BaseVoice) -> Any:
+    """A base voice's embedding: its measurement when this worker already has one, else the
+    one shipped with the package, else measured now. Choosing a base voice then renders only
+    the chosen one, so the first clone of a fresh install does not render them all."""
+    key = (base.engine, base.voice_key, base.text)
+    path = _cache_file(base)
+    measured = current().measured.get(key) is not None or (path is not None and path.exists())
+    shipped = None if measured else _shipped_embeddings().get(shipped_key(base))
+    return shipped if shipped is not None else _measure(base).embedding
+
+
 def choose_base(candidates: tuple[BaseVoice, ...], embedding: Any) -> tuple[BaseVoice, float]:
     """The candidate closest to the speaker, and how close."""
-    scored = [(cosine(_measure(c).embedding, embedding), c) for c in candidates]
+    scored = [(cosine(_embedding(c), embedding), c) for c in candidates]
     similarity, base = max(scored, key=lambda scored: scored[0])
     return base, similarity
 
@@ -195,11 +227,32 @@ def _best_strength(
     best = (0.0, base_similarity)
     for strength in _STRENGTHS:
         converted = convert(excerpt, measured.rate, {**parameters, "strength": strength})
-        similarity = cosine(speaker_embedding(resample(converted, measured.rate, EMBEDDING_RATE)),
-                            embedding)  # fmt: skip
+        similarity = _closeness(converted, measured.rate, embedding)
         if similarity > best[1]:
             best = (strength, similarity)
     return best
+
+
+def _closeness(converted: Any, rate: int, embedding: Any) -> float:
+    return cosine(speaker_embedding(resample(converted, rate, EMBEDDING_RATE)), embedding)
+
+
+def _best_plugin(
+    base: BaseVoice, reference: Any, embedding: Any, best: float
+) -> tuple[str, dict[str, Any], float] | None:
+    """The operator's converter (``engines/converters.py``) whose conversion of the base
+    voice's measurement speech is closer to the speaker than ``best``, if one is."""
+    measured = _measure(base)
+    excerpt = measured.samples[: _SEARCH_SECONDS * measured.rate]
+    chosen = None
+    for converter in current().converters:
+        parameters = converter.prepare(resample(reference, EMBEDDING_RATE, measured.rate),
+                                       measured.samples, measured.rate)  # fmt: skip
+        similarity = _closeness(converter.convert(excerpt, measured.rate, parameters),
+                                measured.rate, embedding)  # fmt: skip
+        if similarity > best:
+            chosen, best = (converter.name, parameters, similarity), similarity
+    return chosen
 
 
 def _band(samples: Any) -> int:
@@ -217,9 +270,10 @@ def process_clone(job: CloneJob) -> CloneOutcome:
     other = second_speaker_seconds(samples)
     if other:
         return CloneOutcome(failure=SEVERAL_SPEAKERS.format(seconds=other))
-    gender = "male" if median_pitch_hz(samples) < MALE_BELOW_HZ else "female"
     embedding = speaker_embedding(samples)
     base, similarity = choose_base(job.candidates, embedding)
+    references = [(c.gender, _embedding(c)) for c in job.candidates]
+    gender = voice_gender(embedding, median_pitch_hz(samples), references)
     band = _band(samples)
     source = _base_statistics(base, band)
     target = voice_statistics(resample(samples, EMBEDDING_RATE, source["rate"]), source["rate"])
@@ -227,6 +281,9 @@ def process_clone(job: CloneJob) -> CloneOutcome:
     strength, converted_similarity = _best_strength(base, parameters, embedding, similarity)
     transform = "world" if strength > 0 else None
     kept = {**parameters, "strength": strength} if transform else {}
+    plugin = _best_plugin(base, samples, embedding, converted_similarity)
+    if plugin is not None:
+        transform, kept, converted_similarity = plugin
     profile = VoiceProfile(base.engine, base.voice_key, transform, kept)
     script = parse_input(job.preview_text, "text", pauses=True)
     preview = render(RenderJob(script, profile))

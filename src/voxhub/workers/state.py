@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 
 from voxhub.audio.conversion import convert
 from voxhub.engines import Engine, installed_engines, register_transform
+from voxhub.engines.converters import Converter, installed_converters
 
 __all__ = ["MEASUREMENTS_KEPT", "BoundedCache", "WorkerState", "current", "init_worker"]
 
@@ -53,6 +54,7 @@ class WorkerState:
     measured: BoundedCache[tuple[str, ...], object] = field(
         default_factory=lambda: BoundedCache(MEASUREMENTS_KEPT)
     )
+    converters: tuple[Converter, ...] = ()  # operators' plug-ins, tried at every clone
 
     def engine(self, name: str) -> Engine:
         try:
@@ -75,7 +77,11 @@ def init_worker(model_dir: str | None, niceness: int = 0) -> None:
         os.nice(niceness)
     register_transform("world", convert)  # a cloned voice: its base voice converted
     folder = Path(model_dir) if model_dir else None
-    _state = WorkerState(folder, {engine.name: engine for engine in installed_engines(folder)})
+    converters = tuple(installed_converters(folder))
+    for converter in converters:
+        register_transform(converter.name, converter.convert)
+    engines = {engine.name: engine for engine in installed_engines(folder)}
+    _state = WorkerState(folder, engines, converters=converters)
 
 
 def current() -> WorkerState:
