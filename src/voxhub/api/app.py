@@ -17,7 +17,7 @@ from voxhub.api.auth import SECURITY_SCHEMES
 from voxhub.api.errors import install_error_handlers
 from voxhub.api.limits import BodyLimitMiddleware
 from voxhub.api.middleware import RequestContextMiddleware
-from voxhub.api.routes import assets, clones, files, health, speech, voices, webhooks
+from voxhub.api.routes import assets, clones, files, health, playground, speech, voices, webhooks
 from voxhub.services import Services
 from voxhub.services.background import api_tasks
 
@@ -43,6 +43,7 @@ ROUTE_ORDER: tuple[APIRouter | BaseRoute, ...] = (
     webhooks.router,
     files.router,
     health.router,
+    playground.router,
 )
 
 

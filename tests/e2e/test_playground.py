@@ -1,0 +1,111 @@
+"""The playground in a real browser, Debian's Chromium driven by Playwright, against ``voxhub
+serve``: a key pasted, a sample uploaded and cloned, its preview heard, speech played with its
+words highlighted, and not one request leaving the server's origin."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.audio_fixtures import other_speaker
+from tests.e2e.conftest import Served
+from tests.e2e.test_cli import Serve
+from voxhub.ids import public_voice_id
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+JOE = public_voice_id("piper", "en_US-joe-medium")
+TEXT = "The quick brown fox jumps over the lazy dog, and then it rests."
+WAIT_MS = 240_000  # a clone on a busy two-core machine; every wait ends on progress
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing (.ci/run installs it)")
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--autoplay-policy=no-user-gesture-required", "--no-sandbox"],
+        )
+        yield browser
+        browser.close()
+
+
+def _plays(page: Page, selector: str) -> None:
+    """The audio element has a source from the page's origin and its playback advances."""
+    page.wait_for_function(
+        """selector => {
+            const audio = document.querySelector(selector);
+            return audio && audio.currentTime > 0.2 && audio.played.length > 0;
+        }""",
+        arg=selector,
+        timeout=60_000,
+    )
+
+
+def test_clone_and_speak_in_the_browser(serve: Serve, tmp_path: Path, chromium: Browser) -> None:
+    served: Served = serve(
+        "--data-dir", str(tmp_path / "data"), env={"VOXHUB_RENDER_PREVIEWS": "false"}
+    )
+    key = served.first_key
+    assert key is not None
+    sample = tmp_path / "my-voice.wav"
+    sample.write_bytes(other_speaker(12.0))
+
+    context = chromium.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    console: list[str] = []
+    page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+    try:
+        page.goto(served.base_url + "/")
+        assert urlsplit(page.url).path == "/playground"
+
+        page.get_by_role("textbox", name="API key").fill(key)
+        page.get_by_role("button", name="Use key").click()
+        page.get_by_text("The key works.").wait_for()
+        page.get_by_label("Language", exact=True).fill("English")
+        page.get_by_role("button", name="Show voices").click()
+        page.locator("#voice-list li", has_text="Joe").wait_for()
+
+        page.get_by_label("Voice name").fill("Narrator")
+        page.get_by_label("Upload an audio file").set_input_files(sample)
+        page.get_by_role("button", name="Create clone").click()
+        page.get_by_text("“Narrator” is ready").wait_for(timeout=WAIT_MS)
+        assert page.locator("#clone-result-meta").inner_text().startswith("English")
+        page.locator("#clone-preview").evaluate("audio => audio.play()")
+        _plays(page, "#clone-preview")
+
+        page.get_by_label("Voice", exact=True).select_option(JOE)
+        page.get_by_label("Text", exact=True).fill(TEXT)
+        page.get_by_role("button", name="Speak", exact=True).click()
+        _plays(page, "#speech-player")
+        page.locator(".word.current").first.wait_for(timeout=60_000)
+        page.screenshot(path=tmp_path / "playground.png", full_page=True)
+        highlighted = page.locator(".word.current").inner_text()
+        assert highlighted in TEXT.split()
+    finally:
+        context.close()
+
+    shot = tmp_path / "playground.png"
+    assert shot.stat().st_size > 10_000
+    keep = os.environ.get("VOXHUB_PLAYGROUND_SCREENSHOT")
+    if keep:  # how docs/playground.png is made
+        shutil.copyfile(shot, keep)
+    server = urlsplit(served.base_url).netloc
+    assert requested
+    assert {
+        urlsplit(url).netloc for url in requested if not url.startswith(("blob:", "data:"))
+    } == {server}
+    assert not [line for line in console if "Content Security Policy" in line], console
