@@ -11,6 +11,8 @@ let apiKey = sessionStorage.getItem(KEY_NAME) || localStorage.getItem(KEY_NAME) 
 const api = createApi(() => apiKey);
 const knownVoices = new Map(); // voice_id -> voice, for the speech voice menu
 
+class CloneFailed extends Error {}
+
 function say(element, message, kind = "") {
   element.textContent = message;
   element.classList.toggle("error", kind === "error");
@@ -18,6 +20,7 @@ function say(element, message, kind = "") {
 }
 
 function explain(error) {
+  if (error instanceof CloneFailed) return error.message;
   if (error instanceof ApiError) {
     if (error.status === 401) return "The key was refused: check it in step 1.";
     return error.param ? `${error.message} (${error.param})` : error.message;
@@ -84,7 +87,7 @@ function filters() {
 function rememberVoice(voice) {
   knownVoices.set(voice.voice_id, voice);
   const menu = $("speak-voice");
-  let option = menu.querySelector(`option[value="${voice.voice_id}"]`);
+  let option = menu.querySelector(`option[value="${CSS.escape(voice.voice_id)}"]`);
   if (!option) {
     option = document.createElement("option");
     option.value = voice.voice_id;
@@ -233,7 +236,7 @@ async function watchClone(voiceId, name) {
     const seconds = Math.round((performance.now() - started) / 1000);
     if (voice.status === "complete") return voice;
     if (voice.status === "failed") {
-      throw new ApiError(200, "clone_failed", `The clone failed: ${voice.failure_message}`, null);
+      throw new CloneFailed(`The clone failed: ${voice.failure_message}`);
     }
     say(status, `“${name}” is processing… ${seconds} s`);
     await sleep(delay);
