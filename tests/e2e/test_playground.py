@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -62,7 +61,7 @@ def chromium() -> Iterator[Browser]:
 
 
 def _plays(page: Page, selector: str) -> None:
-    """The audio element has a source from the page's origin and its playback advances."""
+    """The audio element's playback advances (its source's origin: the request log)."""
     page.wait_for_function(
         """selector => {
             const audio = document.querySelector(selector);
@@ -114,7 +113,7 @@ def test_clone_and_speak_in_the_browser(serve: Serve, tmp_path: Path, chromium: 
         page.get_by_role("button", name="Stop recording").click()
         page.get_by_text(re.compile(r"Sample: recording\.\w+ .*recorded")).wait_for()
         page.get_by_role("button", name="Create clone").click()
-        failed = page.get_by_text(re.compile("^The clone failed: .+"))
+        failed = page.get_by_text(re.compile("^The clone failed: No speech was found"))
         failed.wait_for(timeout=WAIT_MS)
         assert failed.get_attribute("role") == "status"
 
@@ -153,9 +152,6 @@ def test_clone_and_speak_in_the_browser(serve: Serve, tmp_path: Path, chromium: 
 
     shot = tmp_path / "playground.png"
     assert shot.stat().st_size > 10_000
-    keep = os.environ.get("VOXHUB_PLAYGROUND_SCREENSHOT")
-    if keep:  # how docs/playground.png is made
-        shutil.copyfile(shot, keep)
     server = urlsplit(served.base_url).netloc
     assert requested
     assert {
