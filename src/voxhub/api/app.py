@@ -24,6 +24,7 @@ from voxhub.api.routes import (
     health,
     metrics,
     openai,
+    playground,
     speech,
     streaming,
     uploads,
@@ -60,6 +61,7 @@ ROUTE_ORDER: tuple[APIRouter | BaseRoute, ...] = (
     health.router,
     openai.router,
     metrics.router,
+    playground.router,
 )
 
 
