@@ -17,7 +17,7 @@ from voxhub.api.auth import SECURITY_SCHEMES
 from voxhub.api.errors import install_error_handlers
 from voxhub.api.limits import BodyLimitMiddleware
 from voxhub.api.middleware import RequestContextMiddleware
-from voxhub.api.routes import assets, clones, files, health, speech, voices, webhooks
+from voxhub.api.routes import assets, clones, design, files, health, speech, voices, webhooks
 from voxhub.services import Services
 from voxhub.services.background import api_tasks
 
@@ -39,6 +39,7 @@ ROUTE_ORDER: tuple[APIRouter | BaseRoute, ...] = (
     clones.router,
     voices.get_voice_fast_route,
     voices.router,
+    design.router,  # POST /v3/voices (GET /v3/voices, in voices, is List Voices)
     assets.router,
     webhooks.router,
     files.router,

@@ -41,6 +41,7 @@ def worker_tasks(
     ]
     if services.render_previews:
         tasks.append(asyncio.create_task(_enqueue_previews(services, queue)))
+        tasks.append(asyncio.create_task(_enqueue_measurements(services, queue)))
     if measure:
         tasks.append(asyncio.create_task(_measure_base_voices(services, worker)))
     return tasks
@@ -62,6 +63,18 @@ async def _enqueue_previews(services: Services, queue: JobQueue) -> None:
         log.exception("could not enqueue the previews")
         return
     log.info("preview jobs enqueued", extra={"new": added})
+
+
+async def _enqueue_measurements(services: Services, queue: JobQueue) -> None:
+    """Design a Voice: measure the public voices whose previews were rendered before."""
+    if services.design is None:
+        return
+    try:
+        added = await services.design.enqueue_missing(queue)
+    except Exception:  # the next start tries again
+        log.exception("could not enqueue the voices' measurements")
+        return
+    log.info("voice measurement jobs enqueued", extra={"new": added})
 
 
 async def _measure_base_voices(services: Services, worker: JobWorker) -> None:

@@ -34,7 +34,7 @@ from voxhub.ids import is_voice_id, new_voice_id
 from voxhub.jobs import JobQueue
 from voxhub.services.assets import AssetService
 from voxhub.services.fetch import UrlFetcher
-from voxhub.services.previews import preview_text
+from voxhub.services.previews import VoiceMeasurer, preview_text
 from voxhub.services.voices import OVERDUE_MESSAGE, VoiceService
 from voxhub.services.webhooks import WebhookService
 from voxhub.storage import Storage
@@ -98,6 +98,7 @@ class CloneService:
         queue: JobQueue,
         limits: CloneLimits = CloneLimits(),
         webhooks: WebhookService | None = None,
+        traits: VoiceMeasurer | None = None,
     ) -> None:
         self._store = store
         self._storage = storage
@@ -108,6 +109,7 @@ class CloneService:
         self._queue = queue
         self._limits = limits
         self._webhooks = webhooks
+        self._traits = traits  # Design a Voice measures a clone's preview once it is complete
 
     # --- accepting a clone -------------------------------------------------------------
 
@@ -234,6 +236,8 @@ class CloneService:
         outcome = await self._outcome(job, voice)
         settled = await self._outcome_voice(voice, outcome)
         await self._settle(settled)
+        if self._traits is not None and settled.status == "complete" and outcome.preview:
+            await self._traits.measure_quietly(settled.voice_id, outcome.preview)
         return settled.failure_message
 
     async def abandon(self, job: Job, reason: str) -> None:

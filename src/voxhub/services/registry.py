@@ -8,6 +8,7 @@ from voxhub.errors import ServiceUnavailable
 from voxhub.jobs import JobQueue
 from voxhub.services.assets import AssetService
 from voxhub.services.clones import CloneService
+from voxhub.services.design import DesignService
 from voxhub.services.files import FileService
 from voxhub.services.idempotency import IdempotencyService
 from voxhub.services.keys import KeyService
@@ -39,6 +40,7 @@ class Services:
     webhooks: WebhookService
     render_previews: bool = False
     public_url: str = ""  # the base of file links; empty: each request's own scheme and host
+    design: DesignService | None = None  # Design a Voice (None: not offered)
 
     async def check_ready(self) -> None:
         """Raise ServiceUnavailable unless the database answers."""

@@ -1,0 +1,347 @@
+"""Design a Voice: the voices that best fit a description, found by meaning, not keywords.
+
+Every voice has a description written from what was measured about its audio — pitch, pitch
+range, pace, brightness (``audio/voicetraits.py``, measured once from its preview clip) — and
+from its catalog facts: gender, language and accent, and whether its engine is neural or a
+formant synthesizer. A prompt and the descriptions are embedded by a sentence-embedding model
+in the worker processes (``workers/embedding.py``); voices are ranked by cosine similarity.
+
+A public voice whose preview has not been measured yet is still found: its description then
+holds only its catalog facts (the job workers measure it once its preview exists, and API
+processes read new measurements every ``refresh_seconds``). The ``gender`` and ``locale``
+filters apply before ranking, so a prompt that matches nothing still answers the closest
+voices. A caller's own complete clones take part; another account's never do.
+
+The ranking is deterministic: scores are rounded before sorting and ties go to the voice id,
+so the same prompt and seed give the same voices while the catalog and its measurements stay
+the same. ``seed`` picks the batch: 0 the best three, 1 the next three, and so on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from voxhub.domain import BACKGROUND_PRIORITY, Job, Voice, VoiceQuery
+from voxhub.errors import InvalidParameter, ServiceUnavailable
+from voxhub.jobs import JobQueue, now_ms
+from voxhub.services.previews import preview_key
+from voxhub.services.voices import VoiceService
+from voxhub.storage import Storage
+from voxhub.store import Store
+from voxhub.workers.design import EmbeddingUnavailable, embed_texts, measure_voice_audio
+from voxhub.workers.pool import JobRunner
+from voxhub.workers.state import BoundedCache
+
+__all__ = [
+    "BATCH_SIZE",
+    "TRAITS_JOB",
+    "DesignRequest",
+    "DesignResult",
+    "DesignService",
+    "describe",
+]
+
+log = logging.getLogger(__name__)
+
+TRAITS_JOB = "voice-traits"
+TRAITS_VERSION = 1
+BATCH_SIZE = 3
+MAX_PROMPT_CHARS = 1000
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+_CLONES_CONSIDERED = 1000
+_SCORE_DECIMALS = 5
+Vector = np.ndarray[Any, np.dtype[np.float32]]
+
+
+@dataclass(frozen=True, slots=True)
+class DesignRequest:
+    prompt: str
+    gender: str | None = None
+    locale: str | None = None
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DesignResult:
+    voices: list[Voice]
+    seed: int
+
+
+# --- descriptions ------------------------------------------------------------------------
+
+_REGIONS = {
+    "US": "American", "GB": "British", "AU": "Australian", "CA": "Canadian", "IE": "Irish",
+    "IN": "Indian", "NZ": "New Zealand", "ZA": "South African", "BR": "Brazilian",
+    "PT": "European Portuguese", "ES": "Castilian", "MX": "Mexican", "419": "Latin American",
+    "FR": "French", "BE": "Belgian", "CH": "Swiss", "DE": "German", "AT": "Austrian",
+    "JP": "Japanese", "029": "Caribbean", "scotland": "Scottish",
+}  # fmt: skip
+
+
+def _pitch_words(hz: float) -> str:
+    if hz < 100:
+        return f"a very deep, low-pitched, bass voice (median pitch {hz:.0f} Hz)"
+    if hz < 140:
+        return f"a deep, low-pitched voice (median pitch {hz:.0f} Hz)"
+    if hz < 200:
+        return f"a medium-pitched voice (median pitch {hz:.0f} Hz)"
+    if hz < 260:
+        return f"a high-pitched, light voice (median pitch {hz:.0f} Hz)"
+    return f"a very high-pitched, light, thin voice (median pitch {hz:.0f} Hz)"
+
+
+def _range_words(semitones: float) -> str:
+    if semitones < 5:
+        return "a flat, monotone, steady intonation"
+    if semitones < 8:
+        return "a moderately varied, even intonation"
+    return "an expressive, lively, animated intonation"
+
+
+def _pace_words(rate: float) -> str:
+    if rate < 3.6:
+        return "speaks slowly, unhurried and calm"
+    if rate < 4.6:
+        return "speaks at a moderate, natural pace"
+    return "speaks fast, brisk and quick"
+
+
+def _tone_words(centroid_hz: float) -> str:
+    if centroid_hz < 450:
+        return "a warm, dark, mellow, soft tone"
+    if centroid_hz < 700:
+        return "a balanced, clear tone"
+    return "a bright, crisp, sharp, buzzy tone"
+
+
+def _accent(locale: str | None, language: str) -> str:
+    if not locale:
+        return f"Speaks {language}."
+    parts = locale.split("-")
+    regions = [_REGIONS[p] for p in parts[1:] if p in _REGIONS]
+    if regions:
+        return f"Speaks {language} with a {regions[-1]} accent ({locale})."
+    return f"Speaks {language} ({locale})."
+
+
+def describe(
+    voice: Voice, traits: dict[str, Any] | None, *, neural: bool, locale: str | None
+) -> str:
+    """What a person would hear, in words: measured traits first, then catalog facts."""
+    gender = voice.gender if voice.gender in ("male", "female") else None
+    who = f"A {gender} voice" if gender else "A voice"
+    parts: list[str] = []
+    if traits:
+        parts.append(
+            f"{who}: {_pitch_words(traits['pitch_hz'])}, with "
+            f"{_range_words(traits['pitch_range_semitones'])}; it "
+            f"{_pace_words(traits['syllables_per_second'])}, with "
+            f"{_tone_words(traits['spectral_centroid_hz'])}."
+        )
+    else:
+        parts.append(f"{who}.")
+    parts.append(_accent(locale, voice.language))
+    parts.append(
+        "A natural, human-like neural voice."
+        if neural
+        else "A robotic, synthetic formant voice (eSpeak style)."
+    )
+    parts.append(f"Named {voice.name}.")
+    return " ".join(parts)
+
+
+# --- the service -------------------------------------------------------------------------
+
+
+class DesignService:
+    max_attempts = 3  # leases of one measuring job before it is given up
+
+    def __init__(
+        self,
+        store: Store,
+        voices: VoiceService,
+        runner: JobRunner,
+        storage: Storage,
+        *,
+        refresh_seconds: float = 30.0,
+        vectors_kept: int = 4096,
+    ) -> None:
+        self._store = store
+        self._voices = voices
+        self._runner = runner
+        self._storage = storage
+        self._refresh_seconds = refresh_seconds
+        self._public_traits: dict[str, dict[str, Any]] = {}
+        self._read_at = float("-inf")
+        self._vectors: BoundedCache[str, Vector] = BoundedCache(vectors_kept)
+
+    async def design(self, account_id: str, request: DesignRequest) -> DesignResult:
+        prompt, gender, locale = _checked(request)
+        candidates = await self._candidates(account_id)
+        chosen = [
+            (voice, traits) for voice, traits in candidates
+            if (gender is None or voice.gender == gender)
+            and (locale is None or _locale_matches(self._locale_of(voice), locale))
+        ]  # fmt: skip
+        if not chosen:
+            return DesignResult([], request.seed)
+        texts = [self.description(voice, traits) for voice, traits in chosen]
+        vectors = await self._embed([prompt, *texts])
+        scores = np.round(vectors[1:] @ vectors[0], _SCORE_DECIMALS)
+        order = sorted(range(len(chosen)), key=lambda i: (-float(scores[i]), chosen[i][0].voice_id))
+        start = request.seed * BATCH_SIZE
+        return DesignResult([chosen[i][0] for i in order[start : start + BATCH_SIZE]], request.seed)
+
+    def description(self, voice: Voice, traits: dict[str, Any] | None) -> str:
+        locale = self._locale_of(voice)
+        return describe(voice, traits, neural=self._voices.is_neural(voice), locale=locale)
+
+    async def candidates(self, account_id: str) -> list[tuple[Voice, dict[str, Any] | None]]:
+        """Every voice the account may design from, with its measured traits (None: none)."""
+        return await self._candidates(account_id)
+
+    async def _candidates(self, account_id: str) -> list[tuple[Voice, dict[str, Any] | None]]:
+        public = await self._public()
+        voices: list[tuple[Voice, dict[str, Any] | None]] = [
+            (v, public.get(v.voice_id)) for v in self._voices.public_voices
+        ]
+        query = VoiceQuery(account_id=account_id, limit=_CLONES_CONSIDERED)
+        clones = [v for v in await self._store.list_voices(query) if v.status == "complete"]
+        if clones:
+            theirs = _parsed(await self._store.voice_traits(account_id))
+            voices += [(v, theirs.get(v.voice_id)) for v in clones]
+        return voices
+
+    async def _public(self) -> dict[str, dict[str, Any]]:
+        """The public voices' traits, read again now and then while some are missing."""
+        now = time.monotonic()
+        complete = len(self._public_traits) >= len(self._voices.public_voices)
+        if not complete and now - self._read_at >= self._refresh_seconds:
+            self._public_traits = _parsed(await self._store.voice_traits(None))
+            self._read_at = now
+        return self._public_traits
+
+    def _locale_of(self, voice: Voice) -> str | None:
+        """A clone has no locale of its own: it speaks with its base voice's."""
+        if voice.locale or voice.is_public:
+            return voice.locale
+        for base in self._voices.public_voices:
+            if base.engine == voice.engine and base.engine_voice == voice.engine_voice:
+                return base.locale
+        return None
+
+    async def _embed(self, texts: list[str]) -> Vector:
+        found: dict[str, Vector] = {}
+        for text in texts:
+            vector = self._vectors.get(text)
+            if vector is not None:
+                found[text] = vector
+        missing = tuple(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            try:
+                computed = await self._runner.run(embed_texts, missing)
+            except EmbeddingUnavailable as exc:
+                raise ServiceUnavailable(str(exc)) from exc
+            for text, vector in zip(missing, computed, strict=True):
+                self._vectors.put(text, vector)
+                found[text] = vector
+        return np.stack([found[t] for t in texts])
+
+    # --- measuring (job workers) ---------------------------------------------------------
+
+    async def measure(self, voice_id: str, audio: bytes) -> bool:
+        """Measure a voice's preview clip in a worker and store what was measured."""
+        traits = await self._runner.run(measure_voice_audio, audio)
+        if traits is None:
+            log.warning("a voice's preview had no speech to measure", extra={"voice_id": voice_id})
+            return False
+        stored = json.dumps({"version": TRAITS_VERSION, **traits}, sort_keys=True)
+        await self._store.set_voice_traits(voice_id, stored, int(time.time()))
+        return True
+
+    async def measure_quietly(self, voice_id: str, audio: bytes) -> None:
+        """Measure, logging rather than raising: a voice works without its description."""
+        try:
+            await self.measure(voice_id, audio)
+        except Exception:
+            log.exception(
+                "could not measure a voice for Design a Voice", extra={"voice_id": voice_id}
+            )
+
+    async def enqueue_missing(self, queue: JobQueue) -> int:
+        """A measuring job for every public voice not measured yet; how many are new."""
+        measured = await self._store.voice_traits(None)
+        now = now_ms()
+        added = 0
+        missing = [v for v in self._voices.public_voices if v.voice_id not in measured]
+        for position, voice in enumerate(missing):
+            name = f"{TRAITS_JOB}\n{voice.voice_id}\n{preview_key(voice)}\n{TRAITS_VERSION}"
+            job = Job(
+                job_id=hashlib.sha256(name.encode()).hexdigest()[:32], kind=TRAITS_JOB,
+                subject_id=voice.voice_id, account_id=None, payload="{}",
+                created_at=now + position, priority=BACKGROUND_PRIORITY,
+            )  # fmt: skip
+            added += await queue.enqueue(job)
+        return added
+
+    async def run(self, job: Job) -> str | None:
+        """Measure a public voice whose preview exists; one still to be rendered is measured
+        by its preview job when it is."""
+        voice = self._voices.public_voice(job.subject_id or "")
+        if voice is None:
+            return None
+        audio = await asyncio.to_thread(self._storage.read, preview_key(voice))
+        if audio is None:
+            return None
+        if not await self.measure(voice.voice_id, audio):
+            return "The voice's preview has no speech to measure."
+        return None
+
+    async def abandon(self, job: Job, reason: str) -> None:
+        log.warning("a voice's measurement was given up", extra={"voice_id": job.subject_id})
+
+
+def _checked(request: DesignRequest) -> tuple[str, str | None, str | None]:
+    prompt = request.prompt.strip()
+    if not prompt or len(request.prompt) > MAX_PROMPT_CHARS:
+        raise InvalidParameter(
+            f"prompt must be 1 to {MAX_PROMPT_CHARS} characters describing the voice.",
+            param="prompt",
+        )
+    if request.seed < 0:
+        raise InvalidParameter("seed must be an integer of 0 or more.", param="seed")
+    gender = (request.gender or "").strip().casefold() or None
+    if gender not in (None, "male", "female"):
+        raise InvalidParameter("gender must be 'male' or 'female'.", param="gender")
+    locale = (request.locale or "").strip() or None
+    if locale is not None and not _LOCALE.match(locale):
+        raise InvalidParameter(
+            "locale must be a BCP-47 tag such as 'en-US' or 'pt-BR'.", param="locale"
+        )
+    return prompt, gender, locale
+
+
+def _locale_matches(voice_locale: str | None, wanted: str) -> bool:
+    """RFC 4647 basic filtering: 'en' matches en-US and en-GB; 'en-GB' matches en-GB-scotland."""
+    if voice_locale is None:
+        return False
+    tag, prefix = voice_locale.casefold(), wanted.casefold()
+    return tag == prefix or tag.startswith(prefix + "-")
+
+
+def _parsed(stored: dict[str, str]) -> dict[str, dict[str, Any]]:
+    traits: dict[str, dict[str, Any]] = {}
+    for voice_id, text in stored.items():
+        data = json.loads(text)
+        if data.get("version") == TRAITS_VERSION:
+            traits[voice_id] = data
+    return traits
