@@ -155,6 +155,7 @@ def test_bad_requests_are_400_in_the_error_envelope(client: TestClient, services
         {"prompt": "x" * 1001},
         {"prompt": "warm", "seed": -1},
         {"prompt": "warm", "seed": "first"},
+        {"prompt": "warm", "seed": True},
         {"prompt": "warm", "gender": "robot"},
         {"prompt": "warm", "locale": "not a locale!"},
     ]

@@ -1,6 +1,7 @@
 """Work a process does besides answering requests, as coroutines that run until cancelled.
 
-API processes: purge expired speech files, and pick up previews the job workers render.
+API processes: purge expired speech files, pick up previews the job workers render, and embed
+the voices' descriptions for Design a Voice.
 Job worker processes: run jobs, enqueue the public voices' previews, measure base voices while
 idle, and hand over jobs whose dispatch was lost (a task engine's outbox).
 """
@@ -27,6 +28,8 @@ RECOVER_INTERVAL_SECONDS = 30
 
 def api_tasks(services: Services) -> list[asyncio.Task[None]]:
     tasks = [asyncio.create_task(_purge_expired_speech(services))]
+    if services.design is not None:
+        tasks.append(asyncio.create_task(_warm_design(services)))
     if services.render_previews:
         tasks.append(asyncio.create_task(services.previews.watch()))
     return tasks
@@ -63,6 +66,18 @@ async def _enqueue_previews(services: Services, queue: JobQueue) -> None:
         log.exception("could not enqueue the previews")
         return
     log.info("preview jobs enqueued", extra={"new": added})
+
+
+async def _warm_design(services: Services) -> None:
+    """Design a Voice: embed the voices' descriptions before the first request needs them."""
+    if services.design is None:
+        return
+    try:
+        embedded = await services.design.warm()
+    except Exception:  # the first request embeds what is missing
+        log.exception("could not embed the voices' descriptions ahead of requests")
+        return
+    log.info("voice descriptions embedded for Design a Voice", extra={"texts": embedded})
 
 
 async def _enqueue_measurements(services: Services, queue: JobQueue) -> None:

@@ -38,6 +38,7 @@ from voxhub.services.voices import VoiceService
 from voxhub.storage import Storage
 from voxhub.store import Store
 from voxhub.workers.design import EmbeddingUnavailable, embed_texts, measure_voice_audio
+from voxhub.workers.embedding import EMBEDDING_DIMENSIONS
 from voxhub.workers.pool import JobRunner
 from voxhub.workers.state import BoundedCache
 
@@ -59,6 +60,7 @@ MAX_PROMPT_CHARS = 1000
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _CLONES_CONSIDERED = 1000
 _SCORE_DECIMALS = 5
+_CHUNK = 16  # texts embedded per worker job
 Vector = np.ndarray[Any, np.dtype[np.float32]]
 
 
@@ -183,6 +185,7 @@ class DesignService:
         self._public_traits: dict[str, dict[str, Any]] = {}
         self._read_at = float("-inf")
         self._vectors: BoundedCache[str, Vector] = BoundedCache(vectors_kept)
+        self._embedding = asyncio.Lock()
 
     async def design(self, account_id: str, request: DesignRequest) -> DesignResult:
         prompt, gender, locale = _checked(request)
@@ -209,11 +212,12 @@ class DesignService:
         """Every voice the account may design from, with its measured traits (None: none)."""
         return await self._candidates(account_id)
 
-    async def _candidates(self, account_id: str) -> list[tuple[Voice, dict[str, Any] | None]]:
+    async def _candidates_public(self) -> list[tuple[Voice, dict[str, Any] | None]]:
         public = await self._public()
-        voices: list[tuple[Voice, dict[str, Any] | None]] = [
-            (v, public.get(v.voice_id)) for v in self._voices.public_voices
-        ]
+        return [(v, public.get(v.voice_id)) for v in self._voices.public_voices]
+
+    async def _candidates(self, account_id: str) -> list[tuple[Voice, dict[str, Any] | None]]:
+        voices = await self._candidates_public()
         query = VoiceQuery(account_id=account_id, limit=_CLONES_CONSIDERED)
         clones = [v for v in await self._store.list_voices(query) if v.status == "complete"]
         if clones:
@@ -239,21 +243,36 @@ class DesignService:
                 return base.locale
         return None
 
+    async def warm(self) -> int:
+        """Embed every public voice's description ahead of the first request (an API
+        process's background task); how many were embedded."""
+        texts = [self.description(v, t) for v, t in await self._candidates_public()]
+        missing = [t for t in texts if self._vectors.get(t) is None]
+        await self._embed(missing)
+        return len(missing)
+
     async def _embed(self, texts: list[str]) -> Vector:
+        """Unit vectors of the texts, from the bounded cache or the workers. One computation
+        at a time: a request that arrives during the warm-up waits for it rather than doing
+        it again. Chunks are small so that speech jobs queued meanwhile take turns."""
         found: dict[str, Vector] = {}
-        for text in texts:
-            vector = self._vectors.get(text)
-            if vector is not None:
-                found[text] = vector
-        missing = tuple(dict.fromkeys(t for t in texts if t not in found))
-        if missing:
-            try:
-                computed = await self._runner.run(embed_texts, missing)
-            except EmbeddingUnavailable as exc:
-                raise ServiceUnavailable(str(exc)) from exc
-            for text, vector in zip(missing, computed, strict=True):
-                self._vectors.put(text, vector)
-                found[text] = vector
+        async with self._embedding:
+            for text in texts:
+                vector = self._vectors.get(text)
+                if vector is not None:
+                    found[text] = vector
+            missing = list(dict.fromkeys(t for t in texts if t not in found))
+            for start in range(0, len(missing), _CHUNK):
+                chunk = tuple(missing[start : start + _CHUNK])
+                try:
+                    computed = await self._runner.run(embed_texts, chunk)
+                except EmbeddingUnavailable as exc:
+                    raise ServiceUnavailable(str(exc)) from exc
+                for text, vector in zip(chunk, computed, strict=True):
+                    self._vectors.put(text, vector)
+                    found[text] = vector
+        if not texts:
+            return np.zeros((0, EMBEDDING_DIMENSIONS), dtype=np.float32)
         return np.stack([found[t] for t in texts])
 
     # --- measuring (job workers) ---------------------------------------------------------

@@ -43,6 +43,7 @@ class DesignVoiceRequest(BaseModel):
     seed: int = Field(
         default=0,
         ge=0,
+        strict=True,  # JSON true or 1.0 is no seed
         description="Which batch of results: 0 the top matches, 1 the next batch, etc. Same "
         "prompt + seed always returns the same voices.",
     )
