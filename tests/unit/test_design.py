@@ -61,15 +61,12 @@ def test_the_model_gives_sentence_transformers_own_embedding() -> None:
 def test_a_description_says_what_was_measured(measured: Services) -> None:
     bob = voice_named(measured, "Bob")
     text = describe(bob, LOW_MALE, neural=False, locale="en-GB")
-    assert "deep" in text
-    assert "monotone" in text
-    assert "slowly" in text
-    assert "warm" in text
-    assert "British accent" in text
-    assert "formant" in text
+    for words in ("deep", "monotone", "slow", "warm", "British accent", "formant", "Bob"):
+        assert words in text
     unmeasured = describe(bob, None, neural=True, locale=None)
-    assert "pitch" not in unmeasured
-    assert "male voice" in unmeasured
+    for words in ("deep", "monotone", "slow", "warm"):
+        assert words not in unmeasured
+    assert "a male voice" in unmeasured
     assert "neural" in unmeasured
 
 

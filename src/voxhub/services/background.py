@@ -73,11 +73,11 @@ async def _warm_design(services: Services) -> None:
     if services.design is None:
         return
     try:
-        embedded = await services.design.warm()
-    except Exception:  # the first request embeds what is missing
+        await services.design.keep_warm()
+    except Exception:  # requests embed what is missing
         log.exception("could not embed the voices' descriptions ahead of requests")
         return
-    log.info("voice descriptions embedded for Design a Voice", extra={"texts": embedded})
+    log.info("every public voice's measurements are embedded for Design a Voice")
 
 
 async def _enqueue_measurements(services: Services, queue: JobQueue) -> None:

@@ -3,12 +3,18 @@
 Every voice has a description written from what was measured about its audio — pitch, pitch
 range, pace, brightness (``audio/voicetraits.py``, measured once from its preview clip) — and
 from its catalog facts: gender, language and accent, and whether its engine is neural or a
-formant synthesizer. A prompt and the descriptions are embedded by a sentence-embedding model
-in the worker processes (``workers/embedding.py``); voices are ranked by cosine similarity.
+formant synthesizer. The description is a few short phrases, one per aspect ("extremely deep,
+bass voice of a male", "slow, calm pace", "warm, dark, mellow tone", "English with a British
+accent", ...). The prompt and the phrases are embedded by a sentence-embedding model in the
+worker processes (``workers/embedding.py``); a voice scores the mean cosine similarity of the
+prompt to its phrases, so every aspect counts the same and no long phrase drowns the others
+(one embedding of a whole description ranked a mid-pitched voice first for "deep calm male
+narrator"). Phrases are shared between voices, so there are few to embed.
 
 A public voice whose preview has not been measured yet is still found: its description then
-holds only its catalog facts (the job workers measure it once its preview exists, and API
-processes read new measurements every ``refresh_seconds``). The ``gender`` and ``locale``
+holds only its catalog facts (the job workers measure it once its preview exists; API
+processes read new measurements every ``refresh_seconds`` in the background and use them once
+their phrases are embedded). The ``gender`` and ``locale``
 filters apply before ranking, so a prompt that matches nothing still answers the closest
 voices. A caller's own complete clones take part; another account's never do.
 
@@ -24,6 +30,7 @@ import hashlib
 import json
 import logging
 import re
+import statistics
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +56,7 @@ __all__ = [
     "DesignResult",
     "DesignService",
     "describe",
+    "facets",
 ]
 
 log = logging.getLogger(__name__)
@@ -90,75 +98,78 @@ _REGIONS = {
 
 
 def _pitch_words(hz: float) -> str:
-    if hz < 100:
-        return f"a very deep, low-pitched, bass voice (median pitch {hz:.0f} Hz)"
+    if hz < 90:
+        return "extremely deep, bass voice"
+    if hz < 110:
+        return "very deep, low voice"
     if hz < 140:
-        return f"a deep, low-pitched voice (median pitch {hz:.0f} Hz)"
+        return "deep, low voice"
     if hz < 200:
-        return f"a medium-pitched voice (median pitch {hz:.0f} Hz)"
+        return "medium-pitched voice"
     if hz < 260:
-        return f"a high-pitched, light voice (median pitch {hz:.0f} Hz)"
-    return f"a very high-pitched, light, thin voice (median pitch {hz:.0f} Hz)"
+        return "high-pitched voice"
+    return "very high-pitched voice"
 
 
 def _range_words(semitones: float) -> str:
     if semitones < 5:
-        return "a flat, monotone, steady intonation"
+        return "monotone, flat delivery"
     if semitones < 8:
-        return "a moderately varied, even intonation"
-    return "an expressive, lively, animated intonation"
+        return "even, moderately varied delivery"
+    return "expressive, lively delivery"
 
 
 def _pace_words(rate: float) -> str:
     if rate < 3.6:
-        return "speaks slowly, unhurried and calm"
+        return "slow, calm pace"
     if rate < 4.6:
-        return "speaks at a moderate, natural pace"
-    return "speaks fast, brisk and quick"
+        return "moderate pace"
+    return "fast, brisk pace"
 
 
 def _tone_words(centroid_hz: float) -> str:
     if centroid_hz < 450:
-        return "a warm, dark, mellow, soft tone"
-    if centroid_hz < 700:
-        return "a balanced, clear tone"
-    return "a bright, crisp, sharp, buzzy tone"
+        return "warm, dark, mellow tone"
+    if centroid_hz < 750:
+        return "clear, balanced tone"
+    return "bright, crisp, buzzy tone"
 
 
 def _accent(locale: str | None, language: str) -> str:
-    if not locale:
-        return f"Speaks {language}."
-    parts = locale.split("-")
-    regions = [_REGIONS[p] for p in parts[1:] if p in _REGIONS]
+    regions = [_REGIONS[p] for p in (locale or "").split("-")[1:] if p in _REGIONS]
     if regions:
-        return f"Speaks {language} with a {regions[-1]} accent ({locale})."
-    return f"Speaks {language} ({locale})."
+        return f"{language} with a {regions[-1]} accent"
+    return f"speaks {language}"
+
+
+def facets(
+    voice: Voice, traits: dict[str, Any] | None, *, neural: bool, locale: str | None
+) -> list[str]:
+    """What a person would hear, as short phrases, one per aspect: a prompt is compared with
+    each on its own and a voice scores the mean, so that no one long phrase (a name, say)
+    outweighs the rest and each aspect counts the same."""
+    gender = voice.gender if voice.gender in ("male", "female") else None
+    phrases = [f"a {gender} voice" if gender else "a voice"]
+    if traits:
+        phrases += [
+            f"{_pitch_words(traits['pitch_hz'])} of a {gender or 'person'}",
+            _range_words(traits["pitch_range_semitones"]),
+            _pace_words(traits["syllables_per_second"]),
+            _tone_words(traits["spectral_centroid_hz"]),
+        ]
+    phrases.append(_accent(locale, voice.language))
+    phrases.append(
+        "natural, human-like neural voice" if neural else "robotic, synthetic formant voice"
+    )
+    phrases.append(voice.name)
+    return phrases
 
 
 def describe(
     voice: Voice, traits: dict[str, Any] | None, *, neural: bool, locale: str | None
 ) -> str:
-    """What a person would hear, in words: measured traits first, then catalog facts."""
-    gender = voice.gender if voice.gender in ("male", "female") else None
-    who = f"A {gender} voice" if gender else "A voice"
-    parts: list[str] = []
-    if traits:
-        parts.append(
-            f"{who}: {_pitch_words(traits['pitch_hz'])}, with "
-            f"{_range_words(traits['pitch_range_semitones'])}; it "
-            f"{_pace_words(traits['syllables_per_second'])}, with "
-            f"{_tone_words(traits['spectral_centroid_hz'])}."
-        )
-    else:
-        parts.append(f"{who}.")
-    parts.append(_accent(locale, voice.language))
-    parts.append(
-        "A natural, human-like neural voice."
-        if neural
-        else "A robotic, synthetic formant voice (eSpeak style)."
-    )
-    parts.append(f"Named {voice.name}.")
-    return " ".join(parts)
+    """The voice's facets as one line, for people (the bench, logs)."""
+    return "; ".join(facets(voice, traits, neural=neural, locale=locale)) + "."
 
 
 # --- the service -------------------------------------------------------------------------
@@ -197,12 +208,20 @@ class DesignService:
         ]  # fmt: skip
         if not chosen:
             return DesignResult([], request.seed)
-        texts = [self.description(voice, traits) for voice, traits in chosen]
-        vectors = await self._embed([prompt, *texts])
-        scores = np.round(vectors[1:] @ vectors[0], _SCORE_DECIMALS)
-        order = sorted(range(len(chosen)), key=lambda i: (-float(scores[i]), chosen[i][0].voice_id))
+        phrases = [self.facets(voice, traits) for voice, traits in chosen]
+        unique = list(dict.fromkeys(p for voice_phrases in phrases for p in voice_phrases))
+        vectors = await self._embed([prompt, *unique])
+        similarity = dict(zip(unique, (vectors[1:] @ vectors[0]).tolist(), strict=True))
+        scores = [
+            round(statistics.fmean(similarity[p] for p in ps), _SCORE_DECIMALS) for ps in phrases
+        ]
+        order = sorted(range(len(chosen)), key=lambda i: (-scores[i], chosen[i][0].voice_id))
         start = request.seed * BATCH_SIZE
         return DesignResult([chosen[i][0] for i in order[start : start + BATCH_SIZE]], request.seed)
+
+    def facets(self, voice: Voice, traits: dict[str, Any] | None) -> list[str]:
+        locale = self._locale_of(voice)
+        return facets(voice, traits, neural=self._voices.is_neural(voice), locale=locale)
 
     def description(self, voice: Voice, traits: dict[str, Any] | None) -> str:
         locale = self._locale_of(voice)
@@ -226,12 +245,10 @@ class DesignService:
         return voices
 
     async def _public(self) -> dict[str, dict[str, Any]]:
-        """The public voices' traits, read again now and then while some are missing."""
-        now = time.monotonic()
-        complete = len(self._public_traits) >= len(self._voices.public_voices)
-        if not complete and now - self._read_at >= self._refresh_seconds:
+        """The public voices' traits: as ``keep_warm`` last embedded them, else read now."""
+        if self._read_at == float("-inf"):
             self._public_traits = _parsed(await self._store.voice_traits(None))
-            self._read_at = now
+            self._read_at = time.monotonic()
         return self._public_traits
 
     def _locale_of(self, voice: Voice) -> str | None:
@@ -243,13 +260,23 @@ class DesignService:
                 return base.locale
         return None
 
-    async def warm(self) -> int:
-        """Embed every public voice's description ahead of the first request (an API
-        process's background task); how many were embedded."""
-        texts = [self.description(v, t) for v, t in await self._candidates_public()]
-        missing = [t for t in texts if self._vectors.get(t) is None]
-        await self._embed(missing)
-        return len(missing)
+    async def keep_warm(self) -> None:
+        """An API process's background task: embed the public voices' facets before a request
+        needs them, and again whenever new measurements are stored (read every
+        ``refresh_seconds`` until every voice has them). Requests see new measurements only
+        once their phrases are embedded, so they never wait for it."""
+        while True:
+            traits = _parsed(await self._store.voice_traits(None))
+            voices = self._voices.public_voices
+            await self._embed(
+                list(
+                    dict.fromkeys(p for v in voices for p in self.facets(v, traits.get(v.voice_id)))
+                )
+            )
+            self._public_traits, self._read_at = traits, time.monotonic()
+            if len(traits) >= len(voices):
+                return
+            await asyncio.sleep(self._refresh_seconds)
 
     async def _embed(self, texts: list[str]) -> Vector:
         """Unit vectors of the texts, from the bounded cache or the workers. One computation
