@@ -15,7 +15,7 @@ from tests.unit.conftest import StaticEngine, account_of, issue_key
 from voxhub.audio.voicetraits import measure_traits
 from voxhub.domain import Job, Voice
 from voxhub.services import Services
-from voxhub.services.design import TRAITS_VERSION, DesignRequest, describe
+from voxhub.services.design import TRAITS_VERSION, DesignRequest, describe, scores
 from voxhub.services.previews import PREVIEW_JOB
 from voxhub.store import MemoryStore
 from voxhub.workers import state
@@ -174,3 +174,10 @@ def test_the_route_answers_voices_and_the_seed(client: TestClient, services: Ser
     assert 1 <= len(data["voices"]) <= 3
     assert all(v["type"] == "public" for v in data["voices"])
     assert client.get("/v3/voices", headers={"x-api-key": key}).status_code == 200  # still List
+
+
+def test_an_unmeasured_voice_is_neither_favoured_nor_pushed_down_by_fewer_phrases() -> None:
+    # Rows: per voice, the prompt's similarity to each aspect's phrase (None: not measured).
+    unmeasured, low, high = scores([[0.5, None], [0.5, 0.1], [0.5, 0.3]])
+    assert unmeasured == pytest.approx(0.35)  # the measured aspect's mean stands in for it
+    assert low < unmeasured < high

@@ -57,6 +57,7 @@ __all__ = [
     "DesignService",
     "describe",
     "facets",
+    "scores",
 ]
 
 log = logging.getLogger(__name__)
@@ -138,38 +139,57 @@ def _tone_words(centroid_hz: float) -> str:
 def _accent(locale: str | None, language: str) -> str:
     regions = [_REGIONS[p] for p in (locale or "").split("-")[1:] if p in _REGIONS]
     if regions:
-        return f"{language} with a {regions[-1]} accent"
+        article = "an" if regions[-1][0] in "AEIOU" else "a"
+        return f"{language} with {article} {regions[-1]} accent"
     return f"speaks {language}"
 
 
 def facets(
     voice: Voice, traits: dict[str, Any] | None, *, neural: bool, locale: str | None
-) -> list[str]:
-    """What a person would hear, as short phrases, one per aspect: a prompt is compared with
-    each on its own and a voice scores the mean, so that no one long phrase (a name, say)
-    outweighs the rest and each aspect counts the same."""
+) -> list[str | None]:
+    """What a person would hear, as short phrases, one per aspect, in a fixed order: gender,
+    pitch, pitch range, pace, tone (None: not measured yet), accent, engine, name."""
     gender = voice.gender if voice.gender in ("male", "female") else None
-    phrases = [f"a {gender} voice" if gender else "a voice"]
+    measured: list[str | None] = [None] * 4
     if traits:
-        phrases += [
+        measured = [
             f"{_pitch_words(traits['pitch_hz'])} of a {gender or 'person'}",
             _range_words(traits["pitch_range_semitones"]),
             _pace_words(traits["syllables_per_second"]),
             _tone_words(traits["spectral_centroid_hz"]),
         ]
-    phrases.append(_accent(locale, voice.language))
-    phrases.append(
-        "natural, human-like neural voice" if neural else "robotic, synthetic formant voice"
-    )
-    phrases.append(voice.name)
-    return phrases
+    engine = "natural, human-like neural voice" if neural else "robotic, synthetic formant voice"
+    return [
+        f"a {gender} voice" if gender else "a voice",
+        *measured,
+        _accent(locale, voice.language),
+        engine,
+        voice.name,
+    ]
 
 
 def describe(
     voice: Voice, traits: dict[str, Any] | None, *, neural: bool, locale: str | None
 ) -> str:
     """The voice's facets as one line, for people (the bench, logs)."""
-    return "; ".join(facets(voice, traits, neural=neural, locale=locale)) + "."
+    phrases = facets(voice, traits, neural=neural, locale=locale)
+    return "; ".join(p for p in phrases if p is not None) + "."
+
+
+def scores(similarity: list[list[float | None]]) -> list[float]:
+    """Each voice's mean similarity over the aspects. A voice has every aspect's phrase but
+    the measured ones before it is measured: there it gets that aspect's mean over the voices
+    that have one, so that it is neither favoured by having fewer phrases nor pushed down."""
+    aspects = len(similarity[0]) if similarity else 0
+    means: list[float | None] = []
+    for aspect in range(aspects):
+        known = [row[aspect] for row in similarity if row[aspect] is not None]
+        means.append(statistics.fmean(v for v in known if v is not None) if known else None)
+    result = []
+    for row in similarity:
+        filled = [v if v is not None else means[i] for i, v in enumerate(row)]
+        result.append(round(statistics.fmean(v for v in filled if v is not None), _SCORE_DECIMALS))
+    return result
 
 
 # --- the service -------------------------------------------------------------------------
@@ -209,17 +229,15 @@ class DesignService:
         if not chosen:
             return DesignResult([], request.seed)
         phrases = [self.facets(voice, traits) for voice, traits in chosen]
-        unique = list(dict.fromkeys(p for voice_phrases in phrases for p in voice_phrases))
+        unique = list(dict.fromkeys(p for row in phrases for p in row if p is not None))
         vectors = await self._embed([prompt, *unique])
         similarity = dict(zip(unique, (vectors[1:] @ vectors[0]).tolist(), strict=True))
-        scores = [
-            round(statistics.fmean(similarity[p] for p in ps), _SCORE_DECIMALS) for ps in phrases
-        ]
-        order = sorted(range(len(chosen)), key=lambda i: (-scores[i], chosen[i][0].voice_id))
+        score = scores([[similarity[p] if p else None for p in row] for row in phrases])
+        order = sorted(range(len(chosen)), key=lambda i: (-score[i], chosen[i][0].voice_id))
         start = request.seed * BATCH_SIZE
         return DesignResult([chosen[i][0] for i in order[start : start + BATCH_SIZE]], request.seed)
 
-    def facets(self, voice: Voice, traits: dict[str, Any] | None) -> list[str]:
+    def facets(self, voice: Voice, traits: dict[str, Any] | None) -> list[str | None]:
         locale = self._locale_of(voice)
         return facets(voice, traits, neural=self._voices.is_neural(voice), locale=locale)
 
@@ -268,11 +286,8 @@ class DesignService:
         while True:
             traits = _parsed(await self._store.voice_traits(None))
             voices = self._voices.public_voices
-            await self._embed(
-                list(
-                    dict.fromkeys(p for v in voices for p in self.facets(v, traits.get(v.voice_id)))
-                )
-            )
+            rows = [self.facets(v, traits.get(v.voice_id)) for v in voices]
+            await self._embed(list(dict.fromkeys(p for row in rows for p in row if p is not None)))
             self._public_traits, self._read_at = traits, time.monotonic()
             if len(traits) >= len(voices):
                 return
