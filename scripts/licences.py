@@ -19,7 +19,7 @@ from packaging.requirements import Requirement
 
 BEGIN = "<!-- licences:begin (scripts/licences.py writes this table) -->"
 END = "<!-- licences:end -->"
-EXTRAS = ("postgres", "redis", "s3")
+EXTRAS = ("design", "postgres", "redis", "s3")
 
 # Packages whose metadata names no licence in a machine-readable field; read from their own
 # LICENSE files or project pages. Keyed by canonical name.
@@ -91,7 +91,9 @@ def closure(root: str, extras: set[str]) -> dict[str, metadata.Distribution]:
             try:
                 found[key] = metadata.distribution(requirement.name)
             except metadata.PackageNotFoundError:
-                continue  # a platform-specific requirement this machine does not install
+                # a platform-specific requirement this machine does not install, or what a
+                # --no-deps install leaves out (the design extra's sentence-transformers)
+                continue
             pending.append((requirement.name, set(requirement.extras)))
     return found
 

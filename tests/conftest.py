@@ -83,7 +83,7 @@ def postgres_url(migrated_postgres: str) -> str:
     with psycopg.connect(migrated_postgres, autocommit=True) as conn:
         conn.execute(
             "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, jobs, idempotency,"
-            " assets, asset_batches, voices, api_keys, accounts"
+            " assets, asset_batches, voice_traits, voices, api_keys, accounts"
         )
     return migrated_postgres
 

@@ -13,6 +13,7 @@ from tests.conftest import DATA
 
 __all__ = [
     "hosted_list_response_validator",
+    "hosted_request_validator",
     "hosted_speech_request_validator",
     "hosted_speech_response_validator",
     "hosted_validator",
@@ -73,6 +74,11 @@ def hosted_speech_response_validator() -> Draft202012Validator:
 
 def hosted_speech_request_validator() -> Draft202012Validator:
     return Draft202012Validator(_hosted("POST /v3/voices/speech", "request_schema"))
+
+
+def hosted_request_validator(operation: str) -> Draft202012Validator:
+    """A request body of ``operation`` as the hosted API describes it."""
+    return Draft202012Validator(_hosted(operation, "request_schema"))
 
 
 def hosted_validator(operation: str) -> Draft202012Validator:

@@ -33,6 +33,7 @@ from voxhub.services import (
 from voxhub.services.background import worker_tasks
 from voxhub.services.catalog import sync_catalog
 from voxhub.services.clones import CLONE_JOB, CloneLimits, CloneService
+from voxhub.services.design import TRAITS_JOB, DesignService
 from voxhub.services.fetch import FetchLimits, UrlFetcher
 from voxhub.services.files import load_or_create_secret
 from voxhub.services.keys import IssuedKey
@@ -98,6 +99,7 @@ def build_services(
         settings.clone.deadline_seconds,
         settings.clone.lease_seconds,
     )
+    design = DesignService(store, voices, runner, storage)
     return Services(
         store=store,
         keys=KeyService(
@@ -110,11 +112,21 @@ def build_services(
         files=files,
         runner=runner,
         speech=SpeechService(voices, runner, files, metrics),
-        previews=PreviewService(voices, runner, storage),
+        previews=PreviewService(voices, runner, storage, design),
         assets=assets,
         idempotency=IdempotencyService(store),
         clones=CloneService(
-            store, storage, voices, assets, runner, fetcher, queue, limits, webhooks, metrics
+            store,
+            storage,
+            voices,
+            assets,
+            runner,
+            fetcher,
+            queue,
+            limits,
+            webhooks,
+            metrics=metrics,
+            traits=design,
         ),
         queue=queue,
         webhooks=webhooks,
@@ -122,6 +134,7 @@ def build_services(
         render_previews=settings.speech.render_previews,
         public_url=settings.server.public_url,
         metrics=metrics,
+        design=design,
     )
 
 
@@ -251,6 +264,8 @@ async def _work_jobs(settings: Settings, stop: asyncio.Event) -> None:
             CLONE_JOB: services.clones,
             PREVIEW_JOB: services.previews,
         }
+        if services.design is not None:
+            handlers[TRAITS_JOB] = services.design
         worker = JobWorker(
             services.queue,
             handlers,

@@ -66,7 +66,7 @@ def procrastinate_url(procrastinate_database: str) -> str:
     with psycopg.connect(procrastinate_database, autocommit=True) as conn:
         conn.execute(
             "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, jobs, idempotency,"
-            " assets, voices, api_keys, accounts"
+            " assets, voice_traits, voices, api_keys, accounts"
         )
         row = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
         if row is not None and row[0] is not None:

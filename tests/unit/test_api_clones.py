@@ -100,6 +100,9 @@ def test_a_clone_is_accepted_at_once_then_completes_and_speaks(
         assert profile["transform"] == "world"
         assert profile["parameters"]["strength"] in (0.5, 1.0)
         assert profile["parameters"]["band_hz"] == 8000  # decoded at 16 kHz: nothing above
+    # Design a Voice measured the complete clone from its preview.
+    measured = asyncio.run(clone_services.store.voice_traits(owner))
+    assert 60 < json.loads(measured[voice_id])["pitch_hz"] < 500
 
     listed = clone_client.get("/v3/voices?type=private", headers={"x-api-key": key}).json()
     assert [(v["voice_id"], v["status"]) for v in listed["data"]] == [(voice_id, "complete")]

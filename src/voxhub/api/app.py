@@ -20,6 +20,7 @@ from voxhub.api.middleware import RequestContextMiddleware
 from voxhub.api.routes import (
     assets,
     clones,
+    design,
     files,
     health,
     metrics,
@@ -55,6 +56,7 @@ ROUTE_ORDER: tuple[APIRouter | BaseRoute, ...] = (
     voices.get_voice_fast_route,
     voices.router,
     uploads.router,
+    design.router,  # POST /v3/voices (GET /v3/voices, in voices, is List Voices)
     assets.router,
     webhooks.router,
     files.router,

@@ -1,7 +1,8 @@
 """Work a process does besides answering requests, as coroutines that run until cancelled.
 
 API processes: purge expired speech files and direct uploads never completed, pick up
-previews the job workers render, and write out the requests' metrics.
+previews the job workers render, write out the requests' metrics, and embed the voices'
+descriptions for Design a Voice.
 Job worker processes: run jobs, enqueue the public voices' previews, measure base voices while
 idle, and hand over jobs whose dispatch was lost (a task engine's outbox).
 """
@@ -29,6 +30,8 @@ RECOVER_INTERVAL_SECONDS = 30
 
 def api_tasks(services: Services) -> list[asyncio.Task[None]]:
     tasks = [asyncio.create_task(_purge_expired(services))]
+    if services.design is not None:
+        tasks.append(asyncio.create_task(_warm_design(services)))
     if services.render_previews:
         tasks.append(asyncio.create_task(services.previews.watch()))
     if services.metrics.enabled:
@@ -45,6 +48,7 @@ def worker_tasks(
     ]
     if services.render_previews:
         tasks.append(asyncio.create_task(_enqueue_previews(services, queue)))
+        tasks.append(asyncio.create_task(_enqueue_measurements(services, queue)))
     if measure:
         tasks.append(asyncio.create_task(_measure_base_voices(services, worker)))
     return tasks
@@ -79,6 +83,30 @@ async def _enqueue_previews(services: Services, queue: JobQueue) -> None:
         log.exception("could not enqueue the previews")
         return
     log.info("preview jobs enqueued", extra={"new": added})
+
+
+async def _warm_design(services: Services) -> None:
+    """Design a Voice: embed the voices' descriptions before the first request needs them."""
+    if services.design is None:
+        return
+    try:
+        await services.design.keep_warm()
+    except Exception:  # requests embed what is missing
+        log.exception("could not embed the voices' descriptions ahead of requests")
+        return
+    log.info("every public voice's measurements are embedded for Design a Voice")
+
+
+async def _enqueue_measurements(services: Services, queue: JobQueue) -> None:
+    """Design a Voice: measure the public voices whose previews were rendered before."""
+    if services.design is None:
+        return
+    try:
+        added = await services.design.enqueue_missing(queue)
+    except Exception:  # the next start tries again
+        log.exception("could not enqueue the voices' measurements")
+        return
+    log.info("voice measurement jobs enqueued", extra={"new": added})
 
 
 async def _measure_base_voices(services: Services, worker: JobWorker) -> None:

@@ -35,7 +35,7 @@ from voxhub.metrics import NO_METRICS, Metrics
 from voxhub.services.assets import AssetService, stored_type
 from voxhub.services.fetch import UrlFetcher
 from voxhub.services.identifiers import could_be_stored
-from voxhub.services.previews import preview_text
+from voxhub.services.previews import VoiceMeasurer, preview_text
 from voxhub.services.voices import OVERDUE_MESSAGE, VoiceService
 from voxhub.services.webhooks import WebhookService
 from voxhub.storage import Storage
@@ -100,6 +100,7 @@ class CloneService:
         limits: CloneLimits = CloneLimits(),
         webhooks: WebhookService | None = None,
         metrics: Metrics = NO_METRICS,
+        traits: VoiceMeasurer | None = None,
     ) -> None:
         self._metrics = metrics
         self._store = store
@@ -111,6 +112,7 @@ class CloneService:
         self._queue = queue
         self._limits = limits
         self._webhooks = webhooks
+        self._traits = traits  # Design a Voice measures a clone's preview once it is complete
 
     # --- accepting a clone -------------------------------------------------------------
 
@@ -235,6 +237,8 @@ class CloneService:
         outcome = await self._outcome(job, voice)
         settled = await self._outcome_voice(voice, outcome)
         await self._settle(settled)
+        if self._traits is not None and settled.status == "complete" and outcome.preview:
+            await self._traits.measure_quietly(settled.voice_id, outcome.preview)
         return settled.failure_message
 
     async def abandon(self, job: Job, reason: str) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from typing import Protocol
 
 from voxhub.domain import BACKGROUND_PRIORITY, Job, Voice
 from voxhub.engines import profile_of
@@ -25,7 +26,7 @@ from voxhub.workers.pool import JobRunner
 from voxhub.workers.render import NothingSpoken, RenderJob, render
 from voxhub.workers.script import parse_input
 
-__all__ = ["PREVIEW_JOB", "PreviewService", "preview_key", "preview_text"]
+__all__ = ["PREVIEW_JOB", "PreviewService", "VoiceMeasurer", "preview_key", "preview_text"]
 
 PREVIEW_JOB = "preview"
 
@@ -53,13 +54,26 @@ def preview_key(voice: Voice) -> str:
     return public_preview_key(voice.voice_id, version)
 
 
+class VoiceMeasurer(Protocol):
+    """Measures a voice's audio for Design a Voice (services/design.py), never raising."""
+
+    async def measure_quietly(self, voice_id: str, audio: bytes) -> None: ...
+
+
 class PreviewService:
     max_attempts = 3  # leases of one preview job before it is given up
 
-    def __init__(self, voices: VoiceService, pool: JobRunner, storage: Storage) -> None:
+    def __init__(
+        self,
+        voices: VoiceService,
+        pool: JobRunner,
+        storage: Storage,
+        traits: VoiceMeasurer | None = None,
+    ) -> None:
         self._voices = voices
         self._pool = pool
         self._storage = storage
+        self._traits = traits  # Design a Voice measures each preview once it is rendered
 
     def _missing(self) -> list[Voice]:
         return [v for v in self._voices.public_voices if v.preview_key is None]
@@ -114,6 +128,8 @@ class PreviewService:
             return "The voice makes no sound for the preview text."
         await asyncio.to_thread(self._storage.put, key, result.audio)
         self._voices.set_preview(voice.voice_id, key)
+        if self._traits is not None:
+            await self._traits.measure_quietly(voice.voice_id, result.audio)
         return None
 
     async def abandon(self, job: Job, reason: str) -> None:

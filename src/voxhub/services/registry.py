@@ -11,6 +11,7 @@ from voxhub.jobs import JobQueue
 from voxhub.metrics import NO_METRICS, Metrics
 from voxhub.services.assets import AssetService
 from voxhub.services.clones import CloneService
+from voxhub.services.design import DesignService
 from voxhub.services.files import FileService
 from voxhub.services.idempotency import IdempotencyService
 from voxhub.services.keys import KeyService
@@ -47,6 +48,7 @@ class Services:
     render_previews: bool = False
     public_url: str = ""  # the base of file links; empty: each request's own scheme and host
     metrics: Metrics = NO_METRICS  # this process's; GET /metrics answers every process's
+    design: DesignService | None = None  # Design a Voice (None: not offered)
 
     async def check_ready(self) -> None:
         """Raise ServiceUnavailable unless the database answers."""

@@ -271,6 +271,15 @@ class Store(abc.ABC):
     async def delete_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
         """Remove the account's clone and its jobs in one transaction; return what was removed."""
 
+    @abc.abstractmethod
+    async def set_voice_traits(self, voice_id: str, traits: str, measured_at: int) -> None:
+        """Record what was measured about a voice's audio (JSON), replacing what was."""
+
+    @abc.abstractmethod
+    async def voice_traits(self, account_id: str | None) -> dict[str, str]:
+        """The measured traits (JSON) by voice id: of the public voices when ``account_id``
+        is None, else of that account's voices only."""
+
 
 def kinds_param(kinds: Collection[str] | None) -> str:
     """Job kinds as the ready_jobs query takes them: comma-separated, empty for any."""

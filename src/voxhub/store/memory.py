@@ -33,6 +33,7 @@ class MemoryStore(Store):
         self.accounts: dict[str, Account] = {}
         self.api_keys: dict[str, ApiKey] = {}
         self.voices: dict[str, Voice] = {}
+        self.traits: dict[str, str] = {}
         self.assets: dict[str, Asset] = {}
         self.asset_batches: dict[str, AssetBatch] = {}
         self.idempotency: dict[tuple[str, str, str], IdempotentResponse] = {}
@@ -351,10 +352,22 @@ class MemoryStore(Store):
     async def count_private_voices(self, account_id: str) -> int:
         return sum(1 for v in self.voices.values() if v.account_id == account_id)
 
+    async def set_voice_traits(self, voice_id: str, traits: str, measured_at: int) -> None:
+        if voice_id not in self.voices:
+            raise ValueError(f"no voice {voice_id}")  # the tables' foreign key
+        self.traits[voice_id] = traits
+
+    async def voice_traits(self, account_id: str | None) -> dict[str, str]:
+        return {
+            voice_id: traits for voice_id, traits in self.traits.items()
+            if voice_id in self.voices and self.voices[voice_id].account_id == account_id
+        }  # fmt: skip
+
     async def delete_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
         voice = await self.get_private_voice(voice_id, account_id)
         if voice is not None:
             del self.voices[voice_id]
+            self.traits.pop(voice_id, None)
             self.jobs = {k: j for k, j in self.jobs.items() if j.subject_id != voice_id}
         return voice
 

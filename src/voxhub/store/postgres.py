@@ -423,6 +423,14 @@ class PostgresStore(Store):
         rows = await self._fetch("count_private_voices", {"account_id": account_id})
         return int(rows[0][0])
 
+    async def set_voice_traits(self, voice_id: str, traits: str, measured_at: int) -> None:
+        params = {"voice_id": voice_id, "traits": traits, "measured_at": measured_at}
+        await self._execute("set_voice_traits", params)
+
+    async def voice_traits(self, account_id: str | None) -> dict[str, str]:
+        rows = await self._fetch("voice_traits", {"account_id": account_id})
+        return {r[0]: r[1] for r in rows}
+
     async def delete_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
         params = {"voice_id": voice_id, "account_id": account_id}
 

@@ -338,3 +338,13 @@ UPDATE webhook_deliveries SET
     state = :state, attempts = :attempts, last_status_code = :last_status_code,
     last_error = :last_error, response_prefix = :response_prefix, updated_at = :updated_at
 WHERE delivery_id = :delivery_id
+
+-- set_voice_traits --
+INSERT INTO voice_traits (voice_id, traits, measured_at)
+VALUES (:voice_id, :traits, :measured_at)
+ON CONFLICT (voice_id) DO UPDATE SET traits = excluded.traits, measured_at = excluded.measured_at
+
+-- voice_traits --
+SELECT t.voice_id, t.traits
+FROM voice_traits t JOIN voices v ON v.voice_id = t.voice_id
+WHERE (CAST(:account_id AS TEXT) IS NULL AND v.account_id IS NULL) OR v.account_id = :account_id

@@ -30,6 +30,7 @@ __all__ = [
     "idempotency",
     "jobs",
     "metadata",
+    "voice_traits",
     "voices",
     "webhook_deliveries",
     "webhook_endpoints",
@@ -202,4 +203,15 @@ webhook_deliveries = Table(
         "state IN ('pending', 'delivered', 'failed')", name="ck_webhook_deliveries_state"
     ),
     Index("ix_webhook_deliveries_event", "event_id"),
+)
+
+# Design a Voice: the traits measured from a voice's preview (JSON), gone with the voice.
+voice_traits = Table(
+    "voice_traits",
+    metadata,
+    Column(
+        "voice_id", String(32), ForeignKey("voices.voice_id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("traits", Text, nullable=False),
+    Column("measured_at", BigInteger, nullable=False),
 )

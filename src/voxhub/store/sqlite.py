@@ -441,6 +441,13 @@ class SQLiteStore(Store):
     async def count_private_voices(self, account_id: str) -> int:
         return int(self._read("count_private_voices", {"account_id": account_id})[0][0])
 
+    async def set_voice_traits(self, voice_id: str, traits: str, measured_at: int) -> None:
+        params = {"voice_id": voice_id, "traits": traits, "measured_at": measured_at}
+        await self._write(lambda conn: conn.execute(QUERIES["set_voice_traits"], params))
+
+    async def voice_traits(self, account_id: str | None) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._read("voice_traits", {"account_id": account_id})}
+
     async def delete_private_voice(self, voice_id: str, account_id: str) -> Voice | None:
         params = {"voice_id": voice_id, "account_id": account_id}
 
