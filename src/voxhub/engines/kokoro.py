@@ -284,7 +284,7 @@ def _with_durations(model: Path) -> Path:
 
     graph = onnx.load(str(model))
     graph.graph.output.append(onnx.ValueInfoProto(name=_DURATIONS))
-    partial = derived.with_suffix(".tmp")
+    partial = derived.with_suffix(f".{os.getpid()}.tmp")  # whole or absent, even unlocked
     onnx.save(graph, str(partial))
     partial.replace(derived)
     return derived
