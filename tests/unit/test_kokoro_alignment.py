@@ -29,3 +29,15 @@ def test_ranges_follow_the_text_order_when_a_word_is_spoken_as_two() -> None:
     assert ranges[0] == (0, 5)
     assert ranges[1] == (6, 37)
     assert ranges[2] == (38, 42)
+
+
+def test_a_long_phoneme_string_is_spoken_in_chunks_that_cover_it_once() -> None:
+    from voxhub.engines.kokoro import _chunks
+
+    phonemes = " ".join(["ðə lˈaɪbɹɛɹi ˈoʊpənz, ˈɜːli."] * 40)
+    ranges = _chunks(phonemes)
+    assert len(ranges) > 1
+    assert all(end - start <= 500 for start, end in ranges)
+    assert [start for start, _ in ranges[1:]] == [end for _, end in ranges[:-1]]
+    assert (ranges[0][0], ranges[-1][1]) == (0, len(phonemes))
+    assert all(phonemes[end - 1] in ",." for _, end in ranges[:-1])  # cut after punctuation
