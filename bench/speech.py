@@ -9,6 +9,11 @@ English only), and whether the word timestamps name the input's words in order.
 
     pip install -e '.[bench]'
     python bench/speech.py [--engines piper,kokoro,espeak] [--sizes 40w,400w,4000c]
+    python bench/speech.py --voices kokoro:jf_alpha.en,piper:en_US-joe-medium --no-engine-alone
+
+``--voices`` names engine:voice pairs instead of each engine's default voice (a Kokoro voice
+whose key ends in ``.en`` speaks the English texts); ``--no-engine-alone`` skips the engine's
+own real-time factor (it speaks every text a second time).
 """
 
 from __future__ import annotations
@@ -207,24 +212,42 @@ def speak(server: Server, voice_id: str, text: str) -> tuple[dict[str, Any], flo
     return data, elapsed, audio.content
 
 
+def voices_to_speak(engines: str, voices: str) -> list[tuple[str, str, list[str]]]:
+    """(engine, voice, texts) for each voice to measure: the named pairs, else each engine's
+    default voice."""
+    if not voices:
+        return [(engine, *VOICES[engine]) for engine in engines.split(",")]
+    pairs = [pair.split(":", 1) for pair in voices.split(",")]
+    return [
+        (engine, voice, JAPANESE if engine == "kokoro" and not voice.endswith(".en") else ENGLISH)
+        for engine, voice in pairs
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--engines", default="piper,kokoro,espeak")
+    parser.add_argument("--voices", default="", help="engine:voice pairs, comma-separated")
     parser.add_argument("--sizes", default="40w,400w,4000c")
+    parser.add_argument("--no-engine-alone", action="store_true")
     args = parser.parse_args()
     recogniser = Recogniser()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for index, engine in enumerate(args.engines.split(",")):
-            voice, sentences = VOICES[engine]
-            server = start_server(Path(tmp) / engine, 18700 + index)
+        plan = voices_to_speak(args.engines, args.voices)
+        for index, (engine, voice, sentences) in enumerate(plan):
+            server = start_server(Path(tmp) / str(index), 18700 + index)
             voice_id = public_voice_id(engine, voice)
             try:
                 speak(server, voice_id, sentences[0])  # the worker loads its model
                 for size in args.sizes.split(","):
                     text = text_of(sentences, size)
                     data, elapsed, audio = speak(server, voice_id, text)
-                    alone = engine_rtf(engine, voice, text, Path(tmp) / engine / "models")
+                    alone = (
+                        float("nan")
+                        if args.no_engine_alone
+                        else engine_rtf(engine, voice, text, Path(tmp) / str(index) / "models")
+                    )
                     stamps = data["word_timestamps"]
                     aligned = (
                         "n/a (engine cannot align)"
@@ -238,7 +261,7 @@ def main() -> None:
                     )
                     rows.append(
                         (
-                            engine,
+                            f"{engine} {voice}" if args.voices else engine,
                             size,
                             len(text),
                             data["duration"],

@@ -97,6 +97,26 @@ def test_a_profile_with_the_world_transform_speaks_through_the_pipeline(
     assert abs(np.log(pitch / target["f0_median_hz"])) < 0.2
 
 
+def test_a_clone_of_a_kokoro_voice_has_its_base_voices_word_timestamps() -> None:
+    # Clones now start from Kokoro's styles: the conversion keeps every sample in place, so
+    # the words are timed exactly as the base voice speaks them.
+    script = parse_input("Hello there. This voice was converted.", "text", pauses=True)
+    plain = render(RenderJob(script, VoiceProfile("kokoro", "jf_alpha.en"), audio_format="wav"))
+    rate = plain.sample_rate
+    spoken = np.frombuffer(plain.audio[44:], dtype=np.int16).astype(np.float32) / 32768
+    other = EspeakEngine().synthesize(SENTENCES[2], "gmw/en-GB-x-rp", 1.0)
+    parameters = {
+        "source": voice_statistics(spoken, rate),
+        "target": voice_statistics(resample(other.samples, other.sample_rate, rate), rate),
+    }
+    profile = VoiceProfile("kokoro", "jf_alpha.en", "world", parameters)
+    cloned = render(RenderJob(script, profile, audio_format="wav"))
+    assert cloned.words is not None
+    assert [w.word for w in cloned.words] == ["Hello", "there", "This", "voice", "was", "converted"]
+    assert cloned.words == plain.words
+    assert cloned.audio != plain.audio
+
+
 def _share_above(samples: np.ndarray, rate: int, hz: float) -> float:  # type: ignore[type-arg]
     """The share of the energy above ``hz``."""
     spectrum = np.abs(np.fft.rfft(samples)) ** 2
