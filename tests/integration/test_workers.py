@@ -89,3 +89,22 @@ async def test_a_worker_killed_while_idle_does_not_break_the_pool(pool: WorkerPo
     os.kill(idle, signal.SIGKILL)
     await asyncio.sleep(0.5)  # pebble notices, and gives up on its pool
     assert await pool.run(pid) not in (idle, os.getpid())
+
+
+async def test_background_work_gives_way_to_requests_and_never_fills_the_pool() -> None:
+    pool = WorkerPool(1, 0, timeout_seconds=20)
+    try:
+        await pool.run(pid)  # started
+        request = asyncio.ensure_future(pool.run(sleep_then_pid, 1.0))
+        await asyncio.sleep(0.1)
+        background = asyncio.ensure_future(pool.run_background(sleep_then_pid, 1.0))
+        await asyncio.sleep(0.3)
+        assert pool.in_flight == 1  # the background job waits for the request's to end
+        await request
+        await asyncio.sleep(0.3)
+        assert not background.done()
+        # while background work runs, a request is taken (queued behind it), not refused
+        assert await pool.run(pid) > 0
+        assert background.done()
+    finally:
+        pool.close()

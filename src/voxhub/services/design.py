@@ -287,13 +287,14 @@ class DesignService:
             traits = _parsed(await self._store.voice_traits(None))
             voices = self._voices.public_voices
             rows = [self.facets(v, traits.get(v.voice_id)) for v in voices]
-            await self._embed(list(dict.fromkeys(p for row in rows for p in row if p is not None)))
+            phrases = list(dict.fromkeys(p for row in rows for p in row if p is not None))
+            await self._embed(phrases, background=True)
             self._public_traits, self._read_at = traits, time.monotonic()
             if len(traits) >= len(voices):
                 return
             await asyncio.sleep(self._refresh_seconds)
 
-    async def _embed(self, texts: list[str]) -> Vector:
+    async def _embed(self, texts: list[str], *, background: bool = False) -> Vector:
         """Unit vectors of the texts, from the bounded cache or the workers. One computation
         at a time: a request that arrives during the warm-up waits for it rather than doing
         it again. Chunks are small so that speech jobs queued meanwhile take turns."""
@@ -307,7 +308,8 @@ class DesignService:
             for start in range(0, len(missing), _CHUNK):
                 chunk = tuple(missing[start : start + _CHUNK])
                 try:
-                    computed = await self._runner.run(embed_texts, chunk)
+                    run = self._runner.run_background if background else self._runner.run
+                    computed = await run(embed_texts, chunk)
                 except EmbeddingUnavailable as exc:
                     raise ServiceUnavailable(str(exc)) from exc
                 for text, vector in zip(chunk, computed, strict=True):

@@ -5,6 +5,10 @@ worker that dies mid-job is replaced by the pool and only that job fails (Worker
 a job that overruns its time limit has its worker killed the same way. When every worker is
 busy and the queue is full, a job is refused at once with WorkersBusy (429) and a Retry-After
 estimated from recent job times, rather than waiting into a client's timeout.
+
+Background work (``run_background``: warming caches no request waits for) starts only while no
+request's job is in flight and a worker is free, and never counts against the requests'
+capacity: a request waits behind at most the one background job each worker is running.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ class JobRunner(Protocol):
 
     async def run(self, function: Callable[..., T], *args: Any) -> T: ...
 
+    async def run_background(self, function: Callable[..., T], *args: Any) -> T:
+        """As ``run``, for work no request waits for: it gives way to requests' jobs."""
+
     def close(self) -> None: ...
 
 
@@ -56,6 +63,9 @@ class InlineRunner:
             return await asyncio.to_thread(function, *args)
         finally:
             self.in_flight -= 1
+
+    async def run_background(self, function: Callable[..., T], *args: Any) -> T:
+        return await self.run(function, *args)
 
     def close(self) -> None:
         pass
@@ -79,6 +89,8 @@ class WorkerPool:
         self.capacity = workers + queue
         self._timeout = timeout_seconds
         self._in_flight = 0
+        self._background_in_flight = 0
+        self._settled: asyncio.Event | None = None  # set whenever a job ends
         self._typical_seconds = 1.0
         self._initializer = initializer
         self._initargs = initargs
@@ -118,11 +130,27 @@ class WorkerPool:
         return self._in_flight
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
-        if self._in_flight >= self.capacity:
-            waves = math.ceil((self._in_flight + 1) / self.workers)
+        requests = self._in_flight - self._background_in_flight
+        if requests >= self.capacity:
+            waves = math.ceil((requests + 1) / self.workers)
             retry = math.ceil(self._typical_seconds * waves)
             self._metrics.pool_refusal(self.name)
             raise WorkersBusy(retry, f"Every speech worker is busy. Retry in {retry} seconds.")
+        return await self._run(function, args)
+
+    async def run_background(self, function: Callable[..., T], *args: Any) -> T:
+        if self._settled is None:
+            self._settled = asyncio.Event()
+        while self._in_flight > self._background_in_flight or self._in_flight >= self.workers:
+            self._settled.clear()
+            await self._settled.wait()
+        self._background_in_flight += 1
+        try:
+            return await self._run(function, args)
+        finally:
+            self._background_in_flight -= 1
+
+    async def _run(self, function: Callable[..., T], args: tuple[Any, ...]) -> T:
         self._in_flight += 1
         self._report()
         loop = asyncio.get_running_loop()
@@ -144,6 +172,8 @@ class WorkerPool:
         finally:
             self._in_flight -= 1
             self._report()
+            if self._settled is not None:
+                self._settled.set()
         elapsed = loop.time() - started
         self._typical_seconds = 0.8 * self._typical_seconds + 0.2 * elapsed
         return result
