@@ -14,6 +14,7 @@ from typing import Any
 import av
 import numpy as np
 
+from voxhub.audio.sniff import sniff_media
 from voxhub.engines import Samples
 
 __all__ = [
@@ -83,7 +84,7 @@ def decode_sample(data: bytes, max_seconds: float = MAX_SAMPLE_SECONDS) -> Sampl
         ) from exc
     with container:
         if not container.streams.audio:
-            raise SampleRejected(_no_audio_track(bool(container.streams.video)))
+            raise SampleRejected(_no_audio_track(_is_video(data)))
         chunks = _decode(container, max_seconds)
     if not chunks:
         raise SampleRejected(
@@ -91,6 +92,11 @@ def decode_sample(data: bytes, max_seconds: float = MAX_SAMPLE_SECONDS) -> Sampl
             f"{_WHAT_TO_RECORD}."
         )
     return np.concatenate(chunks)[: round(max_seconds * ANALYSIS_RATE)]
+
+
+def _is_video(data: bytes) -> bool:
+    sniffed = sniff_media(data)
+    return sniffed is not None and sniffed.kind == "video"
 
 
 def _no_audio_track(is_video: bool) -> str:
