@@ -105,6 +105,13 @@ def _detail(request: Request, asset: Asset) -> AssetDetail:
     )
 
 
+def _given_once(request: Request, *names: str) -> None:
+    """A parameter of one value given twice is a malformed request, not a choice of one."""
+    for name in names:
+        if len(request.query_params.getlist(name)) > 1:
+            raise InvalidParameter(f"{name} is given more than once.", param=name)
+
+
 def _json(body: Any) -> Response:
     return Response(body.model_dump_json(), media_type="application/json")
 
@@ -171,6 +178,7 @@ async def list_assets(
     token: Annotated[str | None, Query(max_length=1024)] = None,
     folder_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
+    _given_once(request, "username", "limit", "token", "folder_id")
     page = await services(request).assets.list_page(
         caller.account_id, username, limit, token, folder_id
     )
@@ -192,6 +200,7 @@ async def list_assets(
     openapi_extra={"security": SECURITY},
 )
 async def search_assets(
+    request: Request,
     caller: Caller,
     query: Annotated[str, Query(min_length=1, max_length=1000)],
     type: Annotated[Literal["image", "icon"], Query()],
@@ -199,6 +208,7 @@ async def search_assets(
     token: Annotated[str | None, Query(max_length=1024)] = None,
     source: Annotated[Literal["public", "personal"], Query()] = "public",
 ) -> Response:
+    _given_once(request, "query", "type", "limit", "token", "source")
     return _json(SearchAssetsResponse(data=[], has_more=False, next_token=None))
 
 

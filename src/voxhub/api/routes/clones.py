@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
@@ -12,6 +12,7 @@ from voxhub.api.auth import SECURITY, authenticated_writer, services
 from voxhub.api.idempotency import idempotent
 from voxhub.api.routes.voices import error_responses
 from voxhub.domain import Principal
+from voxhub.ids import ID_PATTERN
 from voxhub.services.clones import CloneRequest
 
 __all__ = ["CLONE_PATH", "MAX_CLONE_BODY_BYTES", "router"]
@@ -105,10 +106,14 @@ async def clone_voice(request: Request, caller: Writer, body: CloneVoiceRequest)
     summary="Delete a Voice",
     description="Deletes one of your cloned voices, its files and any job still processing it.",
     response_model=DeleteVoiceResponse,
-    responses=error_responses(401, 403, 404, 429),
+    responses=error_responses(400, 401, 403, 404, 429),
     openapi_extra={"security": SECURITY},
 )
-async def delete_voice(request: Request, caller: Writer, voice_id: str) -> Response:
+async def delete_voice(
+    request: Request,
+    caller: Writer,
+    voice_id: Annotated[str, Path(json_schema_extra={"pattern": ID_PATTERN})],
+) -> Response:
     await services(request).clones.delete(caller.account_id, voice_id)
     deleted = DeleteVoiceResponse(data=DeletedVoice(voice_id=voice_id))
     return Response(deleted.model_dump_json(), media_type="application/json")
