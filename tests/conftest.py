@@ -42,6 +42,13 @@ def _with_database(url: str, name: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
 
 
+# Every table of voxhub's schema, emptied together (foreign keys allow nothing less).
+EMPTY_VOXHUB_TABLES = (
+    "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, jobs, idempotency,"
+    " assets, asset_batches, voice_traits, voices, api_keys, accounts"
+)
+
+
 @contextlib.contextmanager
 def fresh_postgres_database() -> Iterator[str]:
     """A new, empty PostgreSQL database, dropped on exit."""
@@ -81,10 +88,7 @@ def postgres_url(migrated_postgres: str) -> str:
     import psycopg
 
     with psycopg.connect(migrated_postgres, autocommit=True) as conn:
-        conn.execute(
-            "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, jobs, idempotency,"
-            " assets, asset_batches, voice_traits, voices, api_keys, accounts"
-        )
+        conn.execute(EMPTY_VOXHUB_TABLES)
     return migrated_postgres
 
 

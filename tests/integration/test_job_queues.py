@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import fresh_postgres_database, private_voice
+from tests.conftest import EMPTY_VOXHUB_TABLES, fresh_postgres_database, private_voice
 from voxhub.domain import BACKGROUND_PRIORITY, USER_PRIORITY, Account, Job, Voice
 from voxhub.ids import new_voice_id
 from voxhub.jobs import JobQueue, JobWorker, StoreQueue, open_queue
@@ -64,10 +64,7 @@ def procrastinate_url(procrastinate_database: str) -> str:
     import psycopg
 
     with psycopg.connect(procrastinate_database, autocommit=True) as conn:
-        conn.execute(
-            "TRUNCATE webhook_deliveries, webhook_events, webhook_endpoints, jobs, idempotency,"
-            " assets, voice_traits, voices, api_keys, accounts"
-        )
+        conn.execute(EMPTY_VOXHUB_TABLES)
         row = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
         if row is not None and row[0] is not None:
             conn.execute(

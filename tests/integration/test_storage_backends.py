@@ -24,6 +24,7 @@ from voxhub.api.app import install_common, new_fastapi
 from voxhub.api.links import file_url
 from voxhub.api.routes import files as files_routes
 from voxhub.domain import Account
+from voxhub.metrics import NO_METRICS
 from voxhub.services.files import FileService
 from voxhub.services.uploads import DeclaredFile, UploadService
 from voxhub.storage import (
@@ -398,7 +399,7 @@ def request_to(host: str) -> Request:
 
 
 def registry(files: FileService, public_url: str = "") -> Any:
-    return SimpleNamespace(files=files, public_url=public_url)
+    return SimpleNamespace(files=files, public_url=public_url, metrics=NO_METRICS)
 
 
 def test_presigned_links_are_the_stores_absolute_urls(s3: S3Storage) -> None:
