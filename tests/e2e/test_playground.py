@@ -130,6 +130,10 @@ def test_clone_and_speak_in_the_browser(serve: Serve, tmp_path: Path, chromium: 
         page.get_by_role("button", name="Speak", exact=True).click()
         page.get_by_text(re.compile(r"s in Narrator")).wait_for(timeout=60_000)
         _plays(page, "#speech-player")
+        page.locator(".word.current").first.wait_for(timeout=60_000)  # a clone is timed too
+        page.wait_for_function(
+            "() => document.getElementById('speech-player').ended", timeout=60_000
+        )
 
         page.get_by_label("Voice", exact=True).select_option(JOE)
         page.get_by_label("Text", exact=True).fill(TEXT)
