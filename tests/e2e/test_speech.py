@@ -68,6 +68,14 @@ def test_a_killed_worker_fails_its_request_once_and_is_replaced(
     served = serve("--data-dir", str(tmp_path), env=env)
     key = served.first_key
     assert key is not None
+    # Design a Voice embeds the catalog's phrases in the speech worker at start (background
+    # work, which a request may wait behind): a design request answers once that is done.
+    httpx.post(
+        f"{served.base_url}/v3/voices",
+        json={"prompt": "a calm voice"},
+        headers={"x-api-key": key},
+        timeout=300,
+    )
     assert speak(served, key, "Warming up.").status_code == 200  # the model is loaded
     (worker,) = worker_pids(served.process.pid)
 
@@ -99,7 +107,7 @@ def test_public_previews_are_rendered_once_and_kept(serve: Serve, tmp_path: Path
     headers = {"x-api-key": key}
     path = f"/v3/voices/{JOE}"
     url = served.base_url + path
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # the first neural voices assemble their models first
     preview = None
     while preview is None:
         assert time.monotonic() < deadline, "the preview was never rendered"
