@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import sqlite3
 import statistics
 import sys
@@ -137,11 +138,12 @@ def clone(server: Server, name: str, wav: bytes) -> tuple[str, str, float, float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=len(RECORDINGS))
+    parser.add_argument("--port", type=int, default=18790)
     args = parser.parse_args()
     recogniser = Recogniser()
     rows = []
     with tempfile.TemporaryDirectory() as data:
-        server = start_server(Path(data), 18790, VOXHUB_MEASURE_BASE_VOICES="true")
+        server = start_server(Path(data), args.port, VOXHUB_MEASURE_BASE_VOICES="true")
         try:
             print("embedding every public voice…", file=sys.stderr, flush=True)
             public, judged = public_embeddings(server)
@@ -198,7 +200,8 @@ def print_table(rows: list[tuple[Any, str, float, float, dict[str, Any] | None]]
                       f"{m['any_name']} {m['any']:.3f}"]  # fmt: skip
         print("| " + " | ".join(cells) + " |")
     done = [(c, m) for _, _, _, c, m in rows if m is not None]
-    print(f"\nmedian time to complete: {statistics.median(c for c, _ in done):.1f} s")
+    print(f"\nVOXHUB_CLONE_FRAME_BLEND={os.environ.get('VOXHUB_CLONE_FRAME_BLEND', '0 (default)')}")
+    print(f"median time to complete: {statistics.median(c for c, _ in done):.1f} s")
     gains = [m["clone"] - m["public"] for _, m in done]
     print(f"mean similarity gain over the closest public voice: {statistics.mean(gains):+.3f}")
     print(f"mean WER: {statistics.mean(m['wer'] for _, m in done):.1%}")

@@ -69,7 +69,7 @@ class CloneLimits:
     voices_per_account: int = 100
     deadline_seconds: int = 600  # a clone still processing after this fails
     lease_seconds: float = 60.0  # a job whose process died is taken again after this
-    frame_blend: float = 0.0  # the most a conversion blends toward the speaker's frames
+    frame_blend: float = 0.6  # the most a conversion blends toward the speaker's frames
 
     @property
     def lease_ms(self) -> int:
