@@ -196,7 +196,7 @@ def test_a_clone_allowed_to_blend_keeps_the_speakers_frames_and_speaks() -> None
     parameters = stored["parameters"]
     assert stored["transform"] == "world"
     assert parameters["blend"] in (0.3, 0.6)  # eSpeak's voice is far from Joe's: it blends
-    assert 0 < parameters["frames"]["count"] <= 2000
+    assert parameters["frames"]["count"] > 100
     assert stored["similarity"] > stored["base_similarity"]
     script = parse_input("The clone speaks.", "text", pauses=True)
     profile = VoiceProfile("piper", "en_US-joe-medium", "world", parameters)
