@@ -10,6 +10,11 @@ baseline the clone must beat is the closest public voice that can speak the clon
 (English); the closest of any language is printed beside it. WER: Whisper tiny.en
 (``voxhub[bench]``).
 
+The same speech is also scored by two independent judges (``bench/judges.py``: resemblyzer and
+CAM++), which the pipeline never uses: for each, the clone's similarity to the held-out speech,
+beside the best English public voice's (the floor to beat) and the clone's base voice's,
+unconverted (read from the clone's profile in the server's database).
+
     python -m bench.clone [--samples 6]      # from the repository root; needs apt-get (Debian)
 """
 
@@ -17,6 +22,9 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
+import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -27,6 +35,7 @@ from typing import Any
 import av
 import httpx2 as httpx
 
+from bench.judges import JUDGES
 from bench.recordings import RECORDINGS, held_out, sample_wav
 from bench.speech import (
     ENGLISH,
@@ -39,6 +48,7 @@ from bench.speech import (
     word_error_rate,
 )
 from voxhub.audio.speaker import cosine, speaker_embedding
+from voxhub.ids import public_voice_id
 
 TEXT = " ".join(ENGLISH)  # about 45 s of speech
 _OWN_LANGUAGE = {"English": TEXT, "Japanese": "".join(JAPANESE[:3])}
@@ -61,19 +71,53 @@ def public_voices(server: Server) -> list[dict[str, Any]]:
         token = f"&token={page['next_token']}"
 
 
-def public_embeddings(server: Server) -> list[tuple[str, str, Any]]:
+def public_embeddings(server: Server) -> tuple[list[tuple[str, str, Any]], dict[str, Any]]:
     """Every public voice speaking a text of its own language (numbers where we have none):
-    (name, language, embedding)."""
-    embedded = []
+    (name, language, embedding); and each English voice's judges' embeddings by voice id
+    (``{"name": ..., judge: embedding}``)."""
+    embedded, judged = [], {}
     for voice in public_voices(server):
         text = _OWN_LANGUAGE.get(voice["language"].split(" (")[0], _NUMBERS)
         try:
             _, _, audio = speak(server, voice["voice_id"], text)
-            embedding = speaker_embedding(decode_16k(audio))
+            samples = decode_16k(audio)
+            embedding = speaker_embedding(samples)
             embedded.append((voice["name"], voice["language"], embedding))
         except (httpx.HTTPStatusError, av.FFmpegError) as exc:
             print(f"skipped {voice['name']}: {exc}", file=sys.stderr)
-    return embedded
+            continue
+        if voice["language"].startswith("English"):
+            judges = {name: judge(samples) for name, judge in JUDGES.items()}
+            judged[voice["voice_id"]] = {"name": voice["name"], **judges}
+    return embedded, judged
+
+
+def base_voice_id(data: Path, voice_id: str) -> tuple[str, dict[str, Any]]:
+    """The public voice a clone was built on, and its profile, from the server's database."""
+    with sqlite3.connect(data / "voxhub.db") as db:
+        engine, engine_voice, profile = db.execute(
+            "SELECT engine, engine_voice, profile FROM voices WHERE voice_id = ?", (voice_id,)
+        ).fetchone()
+    return public_voice_id(engine, engine_voice), json.loads(profile or "{}")
+
+
+def judge_scores(
+    clone_samples: Any, held: Any, judged: dict[str, Any], base_id: str
+) -> dict[str, dict[str, Any]]:
+    """Per judge: the clone's similarity to the held-out speech, the best English public
+    voice's (name, score) and the base voice's (name, score)."""
+    scores = {}
+    for name, judge in JUDGES.items():
+        reference = judge(held)
+        ranked = sorted(((cosine(v[name], reference), v["name"]) for v in judged.values()),
+                        reverse=True)  # fmt: skip
+        base = judged.get(base_id)
+        scores[name] = {
+            "clone": cosine(judge(clone_samples), reference),
+            "floor": ranked[0],
+            "base": (cosine(base[name], reference), base["name"]) if base else (float("nan"), "?"),
+        }
+    return scores
 
 
 def clone(server: Server, name: str, wav: bytes) -> tuple[str, str, float, float]:
@@ -94,22 +138,26 @@ def clone(server: Server, name: str, wav: bytes) -> tuple[str, str, float, float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=len(RECORDINGS))
+    parser.add_argument("--port", type=int, default=18790)
     args = parser.parse_args()
     recogniser = Recogniser()
     rows = []
     with tempfile.TemporaryDirectory() as data:
-        server = start_server(Path(data), 18790, VOXHUB_MEASURE_BASE_VOICES="true")
+        server = start_server(Path(data), args.port, VOXHUB_MEASURE_BASE_VOICES="true")
         try:
             print("embedding every public voice…", file=sys.stderr, flush=True)
-            public = public_embeddings(server)
+            public, judged = public_embeddings(server)
             for recording in RECORDINGS[: args.samples]:
-                reference = speaker_embedding(held_out(recording))
+                held = held_out(recording)
+                reference = speaker_embedding(held)
                 wav = sample_wav(recording)
                 voice_id, status, accepted, completed = clone(server, recording.name, wav)
                 if status != "complete":
                     rows.append((recording, status, accepted, completed, None))
                     continue
                 spoken, elapsed, audio = speak(server, voice_id, TEXT)
+                clone_samples = decode_16k(audio)
+                base_id, profile = base_voice_id(Path(data), voice_id)
                 english = [p for p in public if p[1].startswith("English")]
                 closest = max(english, key=lambda named: cosine(named[2], reference))
                 anywhere = max(public, key=lambda named: cosine(named[2], reference))
@@ -121,7 +169,9 @@ def main() -> None:
                     "any_name": anywhere[0]
                     if "(" in anywhere[0]
                     else f"{anywhere[0]} ({anywhere[1]})",
-                    "clone": cosine(speaker_embedding(decode_16k(audio)), reference),
+                    "clone": cosine(speaker_embedding(clone_samples), reference),
+                    "judges": judge_scores(clone_samples, held, judged, base_id),
+                    "transform": _transform(profile),
                     "wer": word_error_rate(TEXT, recogniser.transcribe(audio)),
                     "rtf": elapsed / spoken["duration"],
                 }
@@ -150,13 +200,49 @@ def print_table(rows: list[tuple[Any, str, float, float, dict[str, Any] | None]]
                       f"{m['any_name']} {m['any']:.3f}"]  # fmt: skip
         print("| " + " | ".join(cells) + " |")
     done = [(c, m) for _, _, _, c, m in rows if m is not None]
-    print(f"\nmedian time to complete: {statistics.median(c for c, _ in done):.1f} s")
+    print(f"\nVOXHUB_CLONE_FRAME_BLEND={os.environ.get('VOXHUB_CLONE_FRAME_BLEND', '0 (default)')}")
+    print(f"median time to complete: {statistics.median(c for c, _ in done):.1f} s")
     gains = [m["clone"] - m["public"] for _, m in done]
     print(f"mean similarity gain over the closest public voice: {statistics.mean(gains):+.3f}")
     print(f"mean WER: {statistics.mean(m['wer'] for _, m in done):.1%}")
+    print_judges(rows)
     for recording in RECORDINGS:
         print(f"- {recording.name}: {recording.credit}; Debian package {recording.package} "
               f"({recording.licence})")  # fmt: skip
+
+
+def _transform(profile: dict[str, Any]) -> str:
+    """How the clone converts its base voice, in a few words."""
+    transform = profile.get("transform")
+    parameters = profile.get("parameters") or {}
+    if transform != "world":
+        return transform or "none"
+    blend = parameters.get("blend", 0.0)
+    return f"world {parameters.get('strength', 1.0):g}" + (f", blend {blend:g}" if blend else "")
+
+
+def print_judges(rows: list[tuple[Any, str, float, float, dict[str, Any] | None]]) -> None:
+    done = [(recording, m) for recording, _, _, _, m in rows if m is not None]
+    print("\nIndependent judges (never used by the pipeline), clone speech against held-out "
+          "speech:\n")  # fmt: skip
+    print("| sample | judge | best English public voice | its similarity (floor) "
+          "| base voice, unconverted | clone (conversion) | clone − floor |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for recording, m in done:
+        for judge, s in m["judges"].items():
+            cells = [recording.name, judge, s["floor"][1], f"{s['floor'][0]:.3f}",
+                     f"{s['base'][1]} {s['base'][0]:.3f}",
+                     f"{s['clone']:.3f} ({m['transform']})",
+                     f"{s['clone'] - s['floor'][0]:+.3f}"]  # fmt: skip
+            print("| " + " | ".join(cells) + " |")
+    for judge in JUDGES:
+        clone = statistics.mean(m["judges"][judge]["clone"] for _, m in done)
+        floor = statistics.mean(m["judges"][judge]["floor"][0] for _, m in done)
+        base = statistics.mean(m["judges"][judge]["base"][0] for _, m in done)
+        print(
+            f"{judge}: mean clone {clone:.3f} (target ≥ 0.72), best public voice {floor:.3f}, "
+            f"base voice {base:.3f}, clone − floor {clone - floor:+.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -98,6 +98,7 @@ def build_services(
         settings.clone.voices_per_account,
         settings.clone.deadline_seconds,
         settings.clone.lease_seconds,
+        settings.clone.frame_blend,
     )
     design = DesignService(store, voices, runner, storage)
     return Services(

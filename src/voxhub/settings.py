@@ -108,6 +108,9 @@ class CloneSettings(_Group):
     # Networks (CIDR, comma-separated) that clone sample URLs may reach although not public,
     # e.g. an internal media server. Empty: public addresses only.
     fetch_allow_networks: str = ""
+    # The most a clone's conversion blends toward the speaker's nearest frames (0: statistics
+    # only). Higher comes closer to the speaker and costs intelligibility (bench/blend.py).
+    frame_blend: float = Field(default=0.6, ge=0.0, le=1.0)
 
     @field_validator("fetch_allow_networks")
     @classmethod
@@ -242,6 +245,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_MEASURE_BASE_VOICES": ("clone", "measure_base_voices"),
     "VOXHUB_CLONE_LEASE_SECONDS": ("clone", "lease_seconds"),
     "VOXHUB_FETCH_ALLOW_NETWORKS": ("clone", "fetch_allow_networks"),
+    "VOXHUB_CLONE_FRAME_BLEND": ("clone", "frame_blend"),
     "VOXHUB_WEBHOOK_KEY": ("webhooks", "key"),
     "VOXHUB_WEBHOOK_TIMEOUT_SECONDS": ("webhooks", "timeout_seconds"),
     "VOXHUB_WEBHOOK_MAX_ATTEMPTS": ("webhooks", "max_attempts"),

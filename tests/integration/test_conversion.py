@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
 import pytest
 
-from tests.audio_fixtures import SENTENCES, resample
-from voxhub.audio.conversion import bandwidth_hz, convert, low_pass, voice_statistics
+from tests.audio_fixtures import SENTENCES, other_speaker, resample
+from voxhub.audio.conversion import (
+    bandwidth_hz,
+    convert,
+    convert_variants,
+    low_pass,
+    speaker_statistics_and_frames,
+    voice_statistics,
+)
+from voxhub.audio.speaker import EMBEDDING_RATE, cosine, speaker_embedding
 from voxhub.engines import EspeakEngine, PiperEngine, VoiceProfile
+from voxhub.workers.cloning import BaseVoice, CloneJob, process_clone
 from voxhub.workers.render import RenderJob, render
 from voxhub.workers.script import parse_input
 
@@ -155,3 +165,40 @@ def test_half_strength_moves_the_pitch_half_way(
     moved = np.log(voice_statistics(half, rate)["f0_median_hz"] / source["f0_median_hz"])
     whole = np.log(target["f0_median_hz"] / source["f0_median_hz"])
     assert 0.3 * whole < moved < 0.7 * whole or 0.7 * whole < moved < 0.3 * whole
+
+
+def test_blending_toward_the_speakers_frames_comes_closer_to_the_speaker(
+    base: tuple[np.ndarray, int],  # type: ignore[type-arg]
+    reference: np.ndarray,  # type: ignore[type-arg]
+    statistics: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    samples, rate = base
+    source, _ = statistics
+    target, frames = speaker_statistics_and_frames(reference, rate)
+    parameters = {"source": source, "target": target, "frames": frames}
+    variants = [{**parameters, "blend": blend} for blend in (0.0, 0.6)]
+    statistics_only, blended = convert_variants(samples, rate, variants)
+    assert len(blended) == len(samples)
+    assert np.array_equal(statistics_only, convert(samples, rate, {**parameters, "blend": 0.0}))
+    speaker = speaker_embedding(resample(reference, rate, EMBEDDING_RATE))
+
+    def closeness(converted: np.ndarray) -> float:  # type: ignore[type-arg]
+        return cosine(speaker_embedding(resample(converted, rate, EMBEDDING_RATE)), speaker)
+
+    assert closeness(blended) > closeness(statistics_only) + 0.02
+
+
+def test_a_clone_allowed_to_blend_keeps_the_speakers_frames_and_speaks() -> None:
+    joe = BaseVoice("piper", "en_US-joe-medium", "male", "English")
+    outcome = process_clone(CloneJob(other_speaker(12.0), (joe,), "Hello.", frame_blend=0.6))
+    assert outcome.failure is None
+    stored = json.loads(outcome.profile or "{}")
+    parameters = stored["parameters"]
+    assert stored["transform"] == "world"
+    assert parameters["blend"] in (0.3, 0.6)  # eSpeak's voice is far from Joe's: it blends
+    assert parameters["frames"]["count"] > 100
+    assert stored["similarity"] > stored["base_similarity"]
+    script = parse_input("The clone speaks.", "text", pauses=True)
+    profile = VoiceProfile("piper", "en_US-joe-medium", "world", parameters)
+    spoken = render(RenderJob(script, profile))
+    assert spoken.duration > 0.5

@@ -69,6 +69,7 @@ class CloneLimits:
     voices_per_account: int = 100
     deadline_seconds: int = 600  # a clone still processing after this fails
     lease_seconds: float = 60.0  # a job whose process died is taken again after this
+    frame_blend: float = 0.6  # the most a conversion blends toward the speaker's frames
 
     @property
     def lease_ms(self) -> int:
@@ -257,7 +258,8 @@ class CloneService:
         if audio is None:
             return CloneOutcome(failure="The uploaded sample was lost. Please upload it again.")
         language = voice.language if voice.locale is None else voice.locale
-        plan = CloneJob(audio, self.candidates(language), preview_text(voice))
+        plan = CloneJob(audio, self.candidates(language), preview_text(voice),
+                        self._limits.frame_blend)  # fmt: skip
         return await self._runner.run(process_clone, plan)
 
     async def _outcome_voice(self, voice: Voice, outcome: CloneOutcome) -> Voice:

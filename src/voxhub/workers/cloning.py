@@ -9,9 +9,11 @@
    any speaks it: a converted neural voice stays intelligible where a formant voice that happens
    to be closer would not), the one whose speaker embedding is closest to the sample's;
 4. measure the reference speaker and the base voice (the base low-passed to the reference's
-   band) and keep both as the parameters of the ``world`` conversion; choose its strength (none,
-   half, full) by the similarity of the converted base voice to the speaker; an operator's
-   converter (``engines/converters.py``) that comes closer still is kept instead;
+   band), and the reference's speech frames, and keep them as the parameters of the ``world``
+   conversion; choose its strength (none, half, full) and its frame blend (none, or up to the
+   operator's ``frame_blend``) by the similarity of the converted base voice to the speaker,
+   measured with the pipeline's own encoder; an operator's converter
+   (``engines/converters.py``) that comes closer still is kept instead;
 5. render the preview in the cloned voice.
 
 A base voice is measured on its own rendering of a fixed text, once: the rendering and its
@@ -43,7 +45,13 @@ from voxhub.audio.analysis import (
     normalise_loudness,
     resample,
 )
-from voxhub.audio.conversion import bandwidth_hz, convert, low_pass, voice_statistics
+from voxhub.audio.conversion import (
+    bandwidth_hz,
+    convert_variants,
+    low_pass,
+    speaker_statistics_and_frames,
+    voice_statistics,
+)
 from voxhub.audio.gender import voice_gender
 from voxhub.audio.speaker import (
     EMBEDDING_RATE,
@@ -106,6 +114,7 @@ class CloneJob:
     audio: bytes
     candidates: tuple[BaseVoice, ...]  # the language's voices of the best kind (neural first)
     preview_text: str
+    frame_blend: float = 0.0  # the most the conversion may blend toward the speaker's frames
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,21 +225,42 @@ def choose_base(candidates: tuple[BaseVoice, ...], embedding: Any) -> tuple[Base
     return base, similarity
 
 
-def _best_strength(
-    base: BaseVoice, parameters: dict[str, Any], embedding: Any, base_similarity: float
-) -> tuple[float, float]:
-    """How far to convert: the strength (none, half, full) whose conversion of the base voice's
-    measurement speech is closest to the speaker, and that similarity. Converting a base voice
-    that is already close can move it away (the vocoder's own colouring), so "none" competes."""
+def _blends(frame_blend: float) -> tuple[float, ...]:
+    """The frame blends tried: none, half the most allowed, the most allowed."""
+    return (0.0,) if frame_blend <= 0 else (0.0, frame_blend / 2, frame_blend)
+
+
+def _best_conversion(
+    base: BaseVoice,
+    parameters: dict[str, Any],
+    embedding: Any,
+    base_similarity: float,
+    frame_blend: float,
+) -> tuple[dict[str, Any], float]:
+    """How far to convert: the strength (none, half, full) and frame blend whose conversion of
+    the base voice's measurement speech is closest to the speaker by the pipeline's own encoder
+    (the bench's judges never take part), as ``{"strength", "blend"}``, and that similarity.
+    Converting a base voice that is already close can move it away (the vocoder's own
+    colouring), so "none" competes."""
     measured = _measure(base)
     excerpt = measured.samples[: _SEARCH_SECONDS * measured.rate]
-    best = (0.0, base_similarity)
-    for strength in _STRENGTHS:
-        converted = convert(excerpt, measured.rate, {**parameters, "strength": strength})
-        similarity = _closeness(converted, measured.rate, embedding)
+    choices = [{"strength": s, "blend": b} for s in _STRENGTHS for b in _blends(frame_blend)]
+    variants = [{**parameters, **choice} for choice in choices]
+    converted = convert_variants(excerpt, measured.rate, variants)
+    best: tuple[dict[str, Any], float] = ({"strength": 0.0, "blend": 0.0}, base_similarity)
+    for choice, speech in zip(choices, converted, strict=True):
+        similarity = _closeness(speech, measured.rate, embedding)
         if similarity > best[1]:
-            best = (strength, similarity)
+            best = (choice, similarity)
     return best
+
+
+def _kept_parameters(parameters: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any]:
+    """The ``world`` parameters a clone keeps: the reference's frames only when it blends."""
+    kept = {**parameters, **chosen}
+    if not chosen["blend"]:
+        del kept["frames"], kept["blend"]
+    return kept
 
 
 def _closeness(converted: Any, rate: int, embedding: Any) -> float:
@@ -276,11 +306,14 @@ def process_clone(job: CloneJob) -> CloneOutcome:
     gender = voice_gender(embedding, median_pitch_hz(samples), references)
     band = _band(samples)
     source = _base_statistics(base, band)
-    target = voice_statistics(resample(samples, EMBEDDING_RATE, source["rate"]), source["rate"])
-    parameters = {"source": source, "target": target, "band_hz": band}
-    strength, converted_similarity = _best_strength(base, parameters, embedding, similarity)
-    transform = "world" if strength > 0 else None
-    kept = {**parameters, "strength": strength} if transform else {}
+    rate = source["rate"]
+    target, frames = speaker_statistics_and_frames(resample(samples, EMBEDDING_RATE, rate), rate)
+    parameters = {"source": source, "target": target, "band_hz": band, "frames": frames}
+    chosen, converted_similarity = _best_conversion(
+        base, parameters, embedding, similarity, job.frame_blend
+    )
+    transform = "world" if chosen["strength"] > 0 else None
+    kept = _kept_parameters(parameters, chosen) if transform else {}
     plugin = _best_plugin(base, samples, embedding, converted_similarity)
     if plugin is not None:
         transform, kept, converted_similarity = plugin
