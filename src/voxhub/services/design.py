@@ -29,6 +29,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import math
 import re
 import statistics
 import time
@@ -98,42 +99,46 @@ _REGIONS = {
 }  # fmt: skip
 
 
+# Words for a measure, by the first band whose upper limit it is under (else the last words).
+_PITCH_WORDS = (
+    (90.0, "extremely deep, bass voice"),
+    (110.0, "very deep, low voice"),
+    (140.0, "deep, low voice"),
+    (200.0, "medium-pitched voice"),
+    (260.0, "high-pitched voice"),
+    (math.inf, "very high-pitched voice"),
+)
+_RANGE_WORDS = (
+    (5.0, "monotone, flat delivery"),
+    (8.0, "even, moderately varied delivery"),
+    (math.inf, "expressive, lively delivery"),
+)
+_PACE_WORDS = ((3.6, "slow, calm pace"), (4.6, "moderate pace"), (math.inf, "fast, brisk pace"))
+_TONE_WORDS = (
+    (450.0, "warm, dark, mellow tone"),
+    (750.0, "clear, balanced tone"),
+    (math.inf, "bright, crisp, buzzy tone"),
+)
+
+
+def _banded(value: float, bands: tuple[tuple[float, str], ...]) -> str:
+    return next((words for limit, words in bands if value < limit), bands[-1][1])
+
+
 def _pitch_words(hz: float) -> str:
-    if hz < 90:
-        return "extremely deep, bass voice"
-    if hz < 110:
-        return "very deep, low voice"
-    if hz < 140:
-        return "deep, low voice"
-    if hz < 200:
-        return "medium-pitched voice"
-    if hz < 260:
-        return "high-pitched voice"
-    return "very high-pitched voice"
+    return _banded(hz, _PITCH_WORDS)
 
 
 def _range_words(semitones: float) -> str:
-    if semitones < 5:
-        return "monotone, flat delivery"
-    if semitones < 8:
-        return "even, moderately varied delivery"
-    return "expressive, lively delivery"
+    return _banded(semitones, _RANGE_WORDS)
 
 
 def _pace_words(rate: float) -> str:
-    if rate < 3.6:
-        return "slow, calm pace"
-    if rate < 4.6:
-        return "moderate pace"
-    return "fast, brisk pace"
+    return _banded(rate, _PACE_WORDS)
 
 
 def _tone_words(centroid_hz: float) -> str:
-    if centroid_hz < 450:
-        return "warm, dark, mellow tone"
-    if centroid_hz < 750:
-        return "clear, balanced tone"
-    return "bright, crisp, buzzy tone"
+    return _banded(centroid_hz, _TONE_WORDS)
 
 
 def _accent(locale: str | None, language: str) -> str:
