@@ -23,7 +23,7 @@ from voxhub.audio.sniff import family
 from voxhub.domain import Asset, AssetBatch
 from voxhub.errors import InvalidParameter, NotFound, PayloadTooLarge
 from voxhub.ids import new_asset_id
-from voxhub.services.assets import FORMATS, MAX_ASSET_BYTES, clean_name, stored_type
+from voxhub.services.assets import FORMATS, MAX_ASSET_BYTES, AssetService, clean_name, stored_type
 from voxhub.services.files import FileService
 from voxhub.services.identifiers import could_be_stored
 from voxhub.storage.layout import asset_key, upload_key
@@ -123,6 +123,7 @@ class UploadService:
     def __init__(self, store: Store, files: FileService) -> None:
         self._store = store
         self._files = files
+        self._assets = AssetService(store, files)  # lookups as the asset routes make them
 
     # --- asking for upload URLs --------------------------------------------------------
 
@@ -267,14 +268,7 @@ class UploadService:
         )
 
     async def _owned(self, account_id: str, asset_id: str) -> Asset:
-        found = (
-            await self._store.get_asset(asset_id, account_id)
-            if could_be_stored(asset_id, "asset_id")
-            else None
-        )
-        if found is None:
-            raise NotFound("Asset not found.")
-        return found
+        return await self._assets.get(account_id, asset_id)
 
     # --- reading statuses ----------------------------------------------------------------
 
