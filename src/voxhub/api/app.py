@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.routing import BaseRoute
 
@@ -17,6 +17,7 @@ from voxhub.api.auth import SECURITY_SCHEMES
 from voxhub.api.errors import install_error_handlers
 from voxhub.api.limits import BodyLimitMiddleware
 from voxhub.api.middleware import RequestContextMiddleware
+from voxhub.api.query import refuse_repeated_query
 from voxhub.api.routes import (
     assets,
     clones,
@@ -106,6 +107,7 @@ def create_app(open_services: ServicesFactory) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(refuse_repeated_query)],
     )
     install_common(app)
     for entry in ROUTE_ORDER:

@@ -105,13 +105,6 @@ def _detail(request: Request, asset: Asset) -> AssetDetail:
     )
 
 
-def _given_once(request: Request, *names: str) -> None:
-    """A parameter of one value given twice is a malformed request, not a choice of one."""
-    for name in names:
-        if len(request.query_params.getlist(name)) > 1:
-            raise InvalidParameter(f"{name} is given more than once.", param=name)
-
-
 def _json(body: Any) -> Response:
     return Response(body.model_dump_json(), media_type="application/json")
 
@@ -178,7 +171,6 @@ async def list_assets(
     token: Annotated[str | None, Query(max_length=1024)] = None,
     folder_id: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
-    _given_once(request, "username", "limit", "token", "folder_id")
     page = await services(request).assets.list_page(
         caller.account_id, username, limit, token, folder_id
     )
@@ -208,7 +200,6 @@ async def search_assets(
     token: Annotated[str | None, Query(max_length=1024)] = None,
     source: Annotated[Literal["public", "personal"], Query()] = "public",
 ) -> Response:
-    _given_once(request, "query", "type", "limit", "token", "source")
     return _json(SearchAssetsResponse(data=[], has_more=False, next_token=None))
 
 
