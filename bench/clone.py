@@ -200,7 +200,7 @@ def print_table(rows: list[tuple[Any, str, float, float, dict[str, Any] | None]]
                       f"{m['any_name']} {m['any']:.3f}"]  # fmt: skip
         print("| " + " | ".join(cells) + " |")
     done = [(c, m) for _, _, _, c, m in rows if m is not None]
-    print(f"\nVOXHUB_CLONE_FRAME_BLEND={os.environ.get('VOXHUB_CLONE_FRAME_BLEND', '0 (default)')}")
+    print(f"\nVOXHUB_CLONE_FRAME_BLEND={os.environ.get('VOXHUB_CLONE_FRAME_BLEND', '0.6 (default)')}")
     print(f"median time to complete: {statistics.median(c for c, _ in done):.1f} s")
     gains = [m["clone"] - m["public"] for _, m in done]
     print(f"mean similarity gain over the closest public voice: {statistics.mean(gains):+.3f}")

@@ -110,7 +110,7 @@ class CloneSettings(_Group):
     fetch_allow_networks: str = ""
     # The most a clone's conversion blends toward the speaker's nearest frames (0: statistics
     # only). Higher comes closer to the speaker and costs intelligibility (bench/blend.py).
-    frame_blend: float = Field(default=0.0, ge=0.0, le=1.0)
+    frame_blend: float = Field(default=0.6, ge=0.0, le=1.0)
 
     @field_validator("fetch_allow_networks")
     @classmethod

@@ -18,7 +18,7 @@ from voxhub.audio.conversion import (
     voice_statistics,
 )
 from voxhub.audio.speaker import EMBEDDING_RATE, cosine, speaker_embedding
-from voxhub.engines import EspeakEngine, PiperEngine, VoiceProfile
+from voxhub.engines import EspeakEngine, PiperEngine, VoiceProfile, with_stored
 from voxhub.workers.cloning import BaseVoice, CloneJob, process_clone
 from voxhub.workers.render import RenderJob, render
 from voxhub.workers.script import parse_input
@@ -188,17 +188,26 @@ def test_blending_toward_the_speakers_frames_comes_closer_to_the_speaker(
     assert closeness(blended) > closeness(statistics_only) + 0.02
 
 
-def test_a_clone_allowed_to_blend_keeps_the_speakers_frames_and_speaks() -> None:
+def test_a_clone_allowed_to_blend_keeps_the_speakers_frames_beside_its_record(
+    base: tuple[np.ndarray, int],  # type: ignore[type-arg]
+) -> None:
     joe = BaseVoice("piper", "en_US-joe-medium", "male", "English")
-    outcome = process_clone(CloneJob(other_speaker(12.0), (joe,), "Hello.", frame_blend=0.6))
+    job = CloneJob(other_speaker(12.0), (joe,), "Hello.", frame_blend=0.6, folder="clones/v1")
+    outcome = process_clone(job)
     assert outcome.failure is None
+    assert len(outcome.profile or "") < 10_000  # the record: statistics, not frames
     stored = json.loads(outcome.profile or "{}")
     parameters = stored["parameters"]
     assert stored["transform"] == "world"
     assert parameters["blend"] in (0.3, 0.6)  # eSpeak's voice is far from Joe's: it blends
-    assert parameters["frames"]["count"] > 100
+    assert parameters["stored"] == {"frames": "clones/v1/frames.json"}
+    assert json.loads(outcome.files["clones/v1/frames.json"])["count"] > 100
     assert stored["similarity"] > stored["base_similarity"]
     script = parse_input("The clone speaks.", "text", pauses=True)
     profile = VoiceProfile("piper", "en_US-joe-medium", "world", parameters)
-    spoken = render(RenderJob(script, profile))
-    assert spoken.duration > 0.5
+    blending = with_stored(profile, {"frames": outcome.files["clones/v1/frames.json"]})
+    assert render(RenderJob(script, blending)).duration > 0.5
+    speech, rate = base  # Joe's own speech, at the rate the statistics were measured at
+    assert rate == parameters["source"]["rate"]
+    without = convert(speech, rate, with_stored(profile, {}).parameters)
+    assert not np.allclose(convert(speech, rate, blending.parameters), without)

@@ -316,3 +316,39 @@ def test_a_49_mb_sample_is_accepted_and_a_51_mb_one_refused(
     assert run_next_job(clone_services) is True
     voice_id = accepted.json()["data"]["voice_clone_id"]
     assert get_voice(clone_client, key, voice_id).json()["data"]["status"] in ("complete", "failed")
+
+
+def test_a_blending_clone_keeps_its_frames_beside_its_record_and_speaks_without_them(
+    clone_client: TestClient,
+    clone_services: Services,
+    key: str,
+    reference_wav: bytes,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    voice_id = clone(clone_client, key, b64(reference_wav), language="en").json()["data"][
+        "voice_clone_id"
+    ]
+    assert run_next_job(clone_services) is True
+    owner = account_of(clone_services, key)
+    stored = asyncio.run(clone_services.store.get_private_voice(voice_id, owner))
+    assert stored is not None
+    assert stored.profile is not None
+    assert len(stored.profile) < 20_000  # what Get Voice reads: no frames
+    parameters = json.loads(stored.profile)["parameters"]
+    assert parameters["blend"] > 0  # eSpeak's reference is far from Joe: the search blends
+    frames_key = parameters["stored"]["frames"]
+    assert frames_key == f"clones/{voice_id}/frames.json"
+    assert json.loads(clone_services.files.storage.read(frames_key) or b"{}")["count"] > 100
+
+    def speak() -> Any:
+        return clone_client.post(
+            "/v3/voices/speech",
+            json={"text": "Hello from my cloned voice.", "voice_id": voice_id},
+            headers={"x-api-key": key},
+        )
+
+    assert speak().status_code == 200
+    clone_services.files.storage.delete(frames_key)
+    with caplog.at_level("ERROR", logger="voxhub.services.speech"):
+        assert speak().status_code == 200  # the voice, without its blending
+    assert "a clone's file is missing" in caplog.text

@@ -1,12 +1,10 @@
-"""The reference frames a blending clone keeps in its profile: bounded, and read back as kept."""
+"""The reference frames a blending clone keeps beside its record: bounded, and read back."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
-from voxhub.audio.conversion import CODED_DIMENSIONS, _frames, _unpacked_frames
+from voxhub.audio.conversion import CODED_DIMENSIONS, _frames, _unpacked_frames, frames_file
 
 
 def test_a_long_reference_keeps_at_most_2000_frames_and_they_read_back() -> None:
@@ -17,8 +15,8 @@ def test_a_long_reference_keeps_at_most_2000_frames_and_they_read_back() -> None
     coded[:, 0] = -3.0  # every frame at speech level
     kept = _frames(f0, coded)
     assert kept["count"] == 2000
-    assert len(json.dumps(kept)) < 220_000  # what the clone's profile carries
-    frames, voiced = _unpacked_frames(json.loads(json.dumps(kept)))
+    assert len(frames_file(kept)) < 220_000  # the file kept in the clone's folder
+    frames, voiced = _unpacked_frames(frames_file(kept))
     expected = np.arange(0, 4000, 2)  # every other frame (10 ms), all loud enough here
     assert np.allclose(frames, coded[expected], atol=2e-3 * np.abs(coded[expected]).max())
     assert np.array_equal(voiced, f0[expected] > 0)

@@ -32,6 +32,7 @@ the other. The reference's frames are kept with the clone (every 10 ms of its sp
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,8 +45,10 @@ __all__ = [
     "bandwidth_hz",
     "convert",
     "convert_variants",
+    "frames_file",
     "low_pass",
     "speaker_frames",
+    "speaker_statistics_and_frames",
     "voice_statistics",
 ]
 
@@ -110,7 +113,14 @@ def _frames(f0: Any, coded: Any) -> dict[str, Any]:
     }
 
 
-def _unpacked_frames(frames: Mapping[str, Any]) -> tuple[Any, Any]:
+def frames_file(frames: Mapping[str, Any]) -> bytes:
+    """``speaker_frames`` as the file a clone keeps them in, beside its record."""
+    return json.dumps(dict(frames), separators=(",", ":")).encode()
+
+
+def _unpacked_frames(kept: Mapping[str, Any] | bytes) -> tuple[Any, Any]:
+    # bytes: the file a clone keeps them in (``frames_file``)
+    frames: Mapping[str, Any] = json.loads(kept) if isinstance(kept, bytes) else kept
     count = int(frames["count"])
     coded = np.frombuffer(base64.b64decode(frames["coded"]), "<f2").astype(np.float64)
     voiced = np.unpackbits(np.frombuffer(base64.b64decode(frames["voiced"]), np.uint8))

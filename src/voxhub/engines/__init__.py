@@ -22,6 +22,8 @@ from voxhub.engines.profile import (
     profile_json,
     profile_of,
     register_transform,
+    stored_parameters,
+    with_stored,
 )
 
 __all__ = [
@@ -40,6 +42,8 @@ __all__ = [
     "profile_json",
     "profile_of",
     "register_transform",
+    "stored_parameters",
+    "with_stored",
 ]
 
 ENTRY_POINT_GROUP = "voxhub.engines"

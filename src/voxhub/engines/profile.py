@@ -4,13 +4,18 @@ A profile names a base voice of any engine and, for a cloned voice, a transforma
 voice's audio toward the reference speaker (registered by name, with its parameters stored by
 the cloning workflow). A transformation must keep timing (same number of samples), so word
 timestamps stay true. Public voices have no transformation.
+
+A parameter too large for the voice's record (a blending clone's ~200 KB of speaker frames)
+is kept as a file in storage beside the clone: ``parameters["stored"]`` maps the parameter's
+name to its storage key, so Get Voice and List Voices, which read the record, never carry it;
+the speech service reads the file and hands the transform its bytes under that name.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from voxhub.domain import Voice
@@ -23,6 +28,8 @@ __all__ = [
     "profile_json",
     "profile_of",
     "register_transform",
+    "stored_parameters",
+    "with_stored",
 ]
 
 Transform = Callable[[Samples, int, Mapping[str, Any]], Samples]
@@ -51,6 +58,17 @@ def profile_json(profile: VoiceProfile, **facts: Any) -> str:
     ``facts`` measured while cloning (kept for inspection; speech ignores them)."""
     return json.dumps({"transform": profile.transform, "parameters": dict(profile.parameters),
                        **facts})  # fmt: skip
+
+
+def stored_parameters(profile: VoiceProfile) -> dict[str, str]:
+    """The profile's parameters kept as files: name to storage key (none for most voices)."""
+    return dict(profile.parameters.get("stored", {}))
+
+
+def with_stored(profile: VoiceProfile, files: Mapping[str, bytes]) -> VoiceProfile:
+    """The profile with its stored parameters' bytes in place, as its transform takes them."""
+    parameters = {k: v for k, v in profile.parameters.items() if k != "stored"}
+    return replace(profile, parameters={**parameters, **files})
 
 
 def register_transform(name: str, transform: Transform) -> None:

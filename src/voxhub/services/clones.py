@@ -259,13 +259,16 @@ class CloneService:
             return CloneOutcome(failure="The uploaded sample was lost. Please upload it again.")
         language = voice.language if voice.locale is None else voice.locale
         plan = CloneJob(audio, self.candidates(language), preview_text(voice),
-                        self._limits.frame_blend)  # fmt: skip
+                        self._limits.frame_blend, clone_folder(voice.voice_id))  # fmt: skip
         return await self._runner.run(process_clone, plan)
 
     async def _outcome_voice(self, voice: Voice, outcome: CloneOutcome) -> Voice:
         if outcome.failure is not None or outcome.base is None:
             return replace(voice, status="failed", failure_message=outcome.failure)
         preview_key = clone_preview_key(voice.voice_id)
+        # The files its profile names first: a complete voice never points at a missing one.
+        for key, data in outcome.files.items():
+            await asyncio.to_thread(self._storage.put, key, data)
         await asyncio.to_thread(self._storage.put, preview_key, outcome.preview or b"")
         return replace(
             voice, status="complete", gender=outcome.gender, engine=outcome.base.engine,

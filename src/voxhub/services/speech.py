@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 import uuid
 from dataclasses import dataclass
 
 from voxhub.domain import Voice
-from voxhub.engines import profile_of
+from voxhub.engines import VoiceProfile, profile_of, stored_parameters, with_stored
 from voxhub.errors import InvalidParameter, VoiceNotFound
 from voxhub.ids import is_voice_id
 from voxhub.metrics import NO_METRICS, Metrics
@@ -23,6 +24,8 @@ from voxhub.workers.script import parse_input
 from voxhub.workers.stream import STREAM_FORMATS
 
 __all__ = ["SpeechRequest", "SpeechResult", "SpeechService"]
+
+log = logging.getLogger(__name__)
 
 _BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
@@ -152,7 +155,23 @@ class SpeechService:
             )
         check_language(voice, request.language, request.locale)
         script = parse_input(request.text, request.input_type, pauses=voice.support_pause)
-        return voice, RenderJob(script, profile_of(voice), request.speed, request.output_format)
+        profile = await self._speaking_profile(voice)
+        return voice, RenderJob(script, profile, request.speed, request.output_format)
+
+    async def _speaking_profile(self, voice: Voice) -> VoiceProfile:
+        """The voice's profile with the parameters its clone keeps as files read in. A file
+        gone from storage costs what it adds (frame blending), never the voice: the
+        transform speaks without it, and the loss is logged for the operator."""
+        profile = profile_of(voice)
+        files = {}
+        for name, key in stored_parameters(profile).items():
+            data = await asyncio.to_thread(self._files.storage.read, key)
+            if data is None:
+                log.error("a clone's file is missing", extra={"voice_id": voice.voice_id,
+                                                               "key": key})  # fmt: skip
+            else:
+                files[name] = data
+        return with_stored(profile, files) if profile.parameters.get("stored") else profile
 
     async def purge_expired(self, now: float | None = None) -> int:
         """Remove speech files whose links have all expired."""

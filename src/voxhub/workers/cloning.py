@@ -11,7 +11,8 @@
 4. measure the reference speaker and the base voice (the base low-passed to the reference's
    band), and the reference's speech frames, and keep them as the parameters of the ``world``
    conversion; choose its strength (none, half, full) and its frame blend (none, or up to the
-   operator's ``frame_blend``) by the similarity of the converted base voice to the speaker,
+   operator's ``frame_blend``; a blending clone's frames are a file in its storage folder,
+   not in its record) by the similarity of the converted base voice to the speaker,
    measured with the pipeline's own encoder; an operator's converter
    (``engines/converters.py``) that comes closer still is kept instead;
 5. render the preview in the cloned voice.
@@ -28,7 +29,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -48,6 +50,7 @@ from voxhub.audio.analysis import (
 from voxhub.audio.conversion import (
     bandwidth_hz,
     convert_variants,
+    frames_file,
     low_pass,
     speaker_statistics_and_frames,
     voice_statistics,
@@ -59,7 +62,7 @@ from voxhub.audio.speaker import (
     second_speaker_seconds,
     speaker_embedding,
 )
-from voxhub.engines import VoiceProfile, profile_json
+from voxhub.engines import VoiceProfile, profile_json, with_stored
 from voxhub.workers.render import RenderJob, engine_named, model_dir, render
 from voxhub.workers.script import Piece, parse_input
 from voxhub.workers.state import current
@@ -115,6 +118,7 @@ class CloneJob:
     candidates: tuple[BaseVoice, ...]  # the language's voices of the best kind (neural first)
     preview_text: str
     frame_blend: float = 0.0  # the most the conversion may blend toward the speaker's frames
+    folder: str = ""  # the clone's storage folder: where files its profile names are kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,7 @@ class CloneOutcome:
     base: BaseVoice | None = None
     profile: str | None = None  # JSON
     preview: bytes | None = None
+    files: Mapping[str, bytes] = field(default_factory=dict)  # storage key: bytes the profile names
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,12 +260,19 @@ def _best_conversion(
     return best
 
 
-def _kept_parameters(parameters: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any]:
-    """The ``world`` parameters a clone keeps: the reference's frames only when it blends."""
+def _kept_parameters(
+    parameters: dict[str, Any], chosen: dict[str, Any], folder: str
+) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The ``world`` parameters a clone keeps in its record, and the files kept beside it:
+    the reference's frames, only when it blends, as a file in the clone's folder (they are
+    ~200 KB: Get Voice reads the record)."""
     kept = {**parameters, **chosen}
+    frames = kept.pop("frames")
     if not chosen["blend"]:
-        del kept["frames"], kept["blend"]
-    return kept
+        del kept["blend"]
+        return kept, {}
+    key = f"{folder}/frames.json"
+    return {**kept, "stored": {"frames": key}}, {key: frames_file(frames)}
 
 
 def _closeness(converted: Any, rate: int, embedding: Any) -> float:
@@ -313,17 +325,23 @@ def process_clone(job: CloneJob) -> CloneOutcome:
         base, parameters, embedding, similarity, job.frame_blend
     )
     transform = "world" if chosen["strength"] > 0 else None
-    kept = _kept_parameters(parameters, chosen) if transform else {}
+    kept, files = _kept_parameters(parameters, chosen, job.folder) if transform else ({}, {})
     plugin = _best_plugin(base, samples, embedding, converted_similarity)
     if plugin is not None:
-        transform, kept, converted_similarity = plugin
+        (transform, kept, converted_similarity), files = plugin, {}
     profile = VoiceProfile(base.engine, base.voice_key, transform, kept)
     script = parse_input(job.preview_text, "text", pauses=True)
-    preview = render(RenderJob(script, profile))
+    preview = render(RenderJob(script, with_stored(profile, _by_name(kept, files))))
     stored = profile_json(
         profile,
         speaker_embedding=[round(float(v), 5) for v in embedding],
         base_similarity=round(similarity, 4),
         similarity=round(converted_similarity, 4),
     )
-    return CloneOutcome(gender=gender, base=base, profile=stored, preview=preview.audio)
+    return CloneOutcome(gender=gender, base=base, profile=stored, preview=preview.audio,
+                        files=files)  # fmt: skip
+
+
+def _by_name(parameters: Mapping[str, Any], files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The stored parameters' bytes by parameter name (what ``with_stored`` takes)."""
+    return {name: files[key] for name, key in parameters.get("stored", {}).items()}
