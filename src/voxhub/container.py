@@ -99,6 +99,7 @@ def build_services(
         settings.clone.deadline_seconds,
         settings.clone.lease_seconds,
         settings.clone.frame_blend,
+        settings.clone.base_engine_names,
     )
     design = DesignService(store, voices, runner, storage)
     return Services(

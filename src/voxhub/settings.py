@@ -111,6 +111,15 @@ class CloneSettings(_Group):
     # The most a clone's conversion blends toward the speaker's nearest frames (0: statistics
     # only). Higher comes closer to the speaker and costs intelligibility (bench/blend.py).
     frame_blend: float = Field(default=0.6, ge=0.0, le=1.0)
+    # Engines a clone may be based on (comma-separated, e.g. ``piper``; empty: any). Speech in
+    # a clone runs at its base engine's speed plus the conversion's: Piper-based clones at RTF
+    # ~0.15, Kokoro-based ones ~0.5, and Kokoro is usually closer to the speaker. A language
+    # none of them speaks keeps every engine.
+    base_engines: str = Field(default="", pattern=r"^\s*([a-z0-9_.-]+\s*(,\s*[a-z0-9_.-]+\s*)*)?$")
+
+    @property
+    def base_engine_names(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.base_engines.split(",") if name.strip())
 
     @field_validator("fetch_allow_networks")
     @classmethod
@@ -246,6 +255,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "VOXHUB_CLONE_LEASE_SECONDS": ("clone", "lease_seconds"),
     "VOXHUB_FETCH_ALLOW_NETWORKS": ("clone", "fetch_allow_networks"),
     "VOXHUB_CLONE_FRAME_BLEND": ("clone", "frame_blend"),
+    "VOXHUB_CLONE_BASE_ENGINES": ("clone", "base_engines"),
     "VOXHUB_WEBHOOK_KEY": ("webhooks", "key"),
     "VOXHUB_WEBHOOK_TIMEOUT_SECONDS": ("webhooks", "timeout_seconds"),
     "VOXHUB_WEBHOOK_MAX_ATTEMPTS": ("webhooks", "max_attempts"),

@@ -74,6 +74,18 @@ def test_the_candidates_are_the_languages_neural_voices_where_there_are_any(
     assert clone_services.clones.candidates("English") == english
 
 
+def test_an_operator_may_base_clones_on_chosen_engines_only(clone_services: Services) -> None:
+    """VOXHUB_CLONE_BASE_ENGINES=piper: English clones speak at Piper's speed; a language
+    Piper does not speak keeps every engine rather than refusing clones."""
+    engines = ["piper", "kokoro", "espeak"]
+    limited = unit_services(clone_services.store, engines, VOXHUB_CLONE_BASE_ENGINES="piper")
+    asyncio.run(limited.voices.load_catalog())
+    english = limited.clones.candidates("en")
+    assert [(c.engine, c.voice_key) for c in english] == [("piper", "en_US-joe-medium")]
+    assert limited.clones.candidates("ja") == clone_services.clones.candidates("ja")
+    assert limited.clones.candidates("fi") == clone_services.clones.candidates("fi")
+
+
 def test_languages_have_their_own_measurement_text() -> None:
     assert cloning.measure_text("en") != cloning.measure_text("ja")
     assert cloning.measure_text("xx") == cloning.measure_text("fi")

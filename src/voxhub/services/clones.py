@@ -70,6 +70,7 @@ class CloneLimits:
     deadline_seconds: int = 600  # a clone still processing after this fails
     lease_seconds: float = 60.0  # a job whose process died is taken again after this
     frame_blend: float = 0.6  # the most a conversion blends toward the speaker's frames
+    base_engines: tuple[str, ...] = ()  # engines a clone may be based on (none named: any)
 
     @property
     def lease_ms(self) -> int:
@@ -166,6 +167,8 @@ class CloneService:
             if (v.locale or "").split("-", 1)[0].casefold() == code
             or v.language.casefold() == language.casefold()
         ]  # fmt: skip
+        allowed = [v for v in voices if v.engine in self._limits.base_engines]
+        voices = allowed or voices  # a language no allowed engine speaks keeps them all
         if any(self._voices.is_neural(v) for v in voices):
             voices = [v for v in voices if self._voices.is_neural(v)]
         voices = sorted(voices, key=lambda v: v.name)
