@@ -140,11 +140,13 @@ def delivery_worker(services: Services, lease: float = 2.0) -> JobWorker:
 
 
 async def run_until(worker: JobWorker, done: Any, seconds: float = 20.0) -> None:
+    """Run the worker until ``done()``, then until the job that made it so has ended (the
+    receiver has an attempt before the worker records it)."""
     running = asyncio.create_task(worker.run())
     try:
         deadline = time.monotonic() + seconds
-        while not done():
-            assert time.monotonic() < deadline, "the delivery never came"
+        while not done() or worker.busy:
+            assert time.monotonic() < deadline, "the delivery never came, or never ended"
             await asyncio.sleep(0.02)
     finally:
         running.cancel()
@@ -238,13 +240,11 @@ async def test_an_endpoint_that_keeps_failing_is_disabled_until_enabled_again(
     receiver.plan = [500] * 8
     await failed_clone(services, owner)
     await run_until(delivery_worker(services), lambda: len(receiver.received) == 6)
-    await asyncio.sleep(0.2)
     page = await services.webhooks.list_events(owner, None, None, 10, None)
     [(_, [given_up])] = page.events
     assert (given_up.state, given_up.attempts) == ("failed", 6)  # max attempts
     await failed_clone(services, owner)  # two more failures: 8 in a row
     await run_until(delivery_worker(services), lambda: len(receiver.received) == 8)
-    await asyncio.sleep(0.2)
     found = await services.webhooks.get_endpoint(owner, endpoint.endpoint_id)
     assert found.status == "disabled"
     enabled = await services.webhooks.update_endpoint(owner, endpoint.endpoint_id, status="enabled")
