@@ -200,8 +200,10 @@ def print_table(rows: list[tuple[Any, str, float, float, dict[str, Any] | None]]
                       f"{m['any_name']} {m['any']:.3f}"]  # fmt: skip
         print("| " + " | ".join(cells) + " |")
     done = [(c, m) for _, _, _, c, m in rows if m is not None]
-    print(f"\nVOXHUB_CLONE_FRAME_BLEND={os.environ.get('VOXHUB_CLONE_FRAME_BLEND', '0.6 (default)')}")
+    for name, default in (("FRAME_BLEND", "0.6 (default)"), ("BASE_ENGINES", "(any)")):
+        print(f"VOXHUB_CLONE_{name}={os.environ.get('VOXHUB_CLONE_' + name, default)}")
     print(f"median time to complete: {statistics.median(c for c, _ in done):.1f} s")
+    print(f"median speech RTF: {statistics.median(m['rtf'] for _, m in done):.3f}")
     gains = [m["clone"] - m["public"] for _, m in done]
     print(f"mean similarity gain over the closest public voice: {statistics.mean(gains):+.3f}")
     print(f"mean WER: {statistics.mean(m['wer'] for _, m in done):.1%}")
