@@ -112,9 +112,9 @@ class CloneSettings(_Group):
     # only). Higher comes closer to the speaker and costs intelligibility (bench/blend.py).
     frame_blend: float = Field(default=0.6, ge=0.0, le=1.0)
     # Engines a clone may be based on (comma-separated, e.g. ``piper``; empty: any). Speech in
-    # a clone runs at its base engine's speed plus the conversion's: Piper-based clones at RTF
-    # ~0.15, Kokoro-based ones ~0.5, and Kokoro is usually closer to the speaker. A language
-    # none of them speaks keeps every engine.
+    # a clone runs at its base engine's speed plus the conversion's: Piper-based clones ~5x
+    # faster than Kokoro-based ones, which are usually closer to the speaker
+    # (bench/clone_speed.py). A language none of them speaks keeps every engine.
     base_engines: str = Field(default="", pattern=r"^\s*([a-z0-9_.-]+\s*(,\s*[a-z0-9_.-]+\s*)*)?$")
 
     @property
