@@ -22,7 +22,7 @@ from voxhub.errors import InvalidParameter
 
 __all__ = ["refuse_repeated_query", "single_valued_query"]
 
-_MANY = (list, tuple, set, frozenset, collections.abc.Sequence, collections.abc.Set)
+_MANY = (collections.abc.Sequence, collections.abc.Set)  # list, tuple, set, frozenset…
 
 
 async def refuse_repeated_query(request: Request) -> None:

@@ -163,15 +163,18 @@ class SpeechService:
         gone from storage costs what it adds (frame blending), never the voice: the
         transform speaks without it, and the loss is logged for the operator."""
         profile = profile_of(voice)
+        stored = stored_parameters(profile)
+        if not stored:  # every public voice, and most clones
+            return profile
         files = {}
-        for name, key in stored_parameters(profile).items():
+        for name, key in stored.items():
             data = await asyncio.to_thread(self._files.storage.read, key)
             if data is None:
                 log.error("a clone's file is missing", extra={"voice_id": voice.voice_id,
                                                                "key": key})  # fmt: skip
             else:
                 files[name] = data
-        return with_stored(profile, files) if profile.parameters.get("stored") else profile
+        return with_stored(profile, files)
 
     async def purge_expired(self, now: float | None = None) -> int:
         """Remove speech files whose links have all expired."""
