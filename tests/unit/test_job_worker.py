@@ -66,6 +66,22 @@ async def test_background_work_never_takes_the_last_free_slot() -> None:
     assert ended.state == "done"
 
 
+async def test_idle_is_not_set_between_one_job_and_the_next() -> None:
+    """The process's background work (base-voice measurement) waits for ``idle``: set in the
+    gap after a job ended, it went before the clone the worker was about to lease."""
+    queue = StoreQueue(MemoryStore())
+    for name, created in (("a", 1), ("b", 2)):
+        await queue.enqueue(job(name, USER_PRIORITY, created))
+    gate = Gate()
+    gate.release.set()
+    worker = JobWorker(queue, {"work": gate}, owner="w", idle_seconds=0.01)
+    running = asyncio.create_task(worker.run())
+    await worker.idle.wait()
+    assert gate.started == ["a", "b"]  # idle came only once the queue had nothing left
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+
 async def test_a_stopped_worker_releases_its_running_job_at_once() -> None:
     queue = StoreQueue(MemoryStore())
     await queue.enqueue(job("a", USER_PRIORITY, 1))

@@ -80,9 +80,10 @@ class JobWorker:
         self._concurrency = concurrency
         self._idle_seconds = idle_seconds
         self._running: set[asyncio.Task[None]] = set()
-        #: Set while no job runs (background work of the process's own waits for it).
+        #: Set once the queue had nothing for a worker with nothing running, cleared when a job
+        #: is leased: background work of the process's own waits for it. Not set in the gap
+        #: between one job's end and the next lease, or that work would go before a waiting job.
         self.idle = asyncio.Event()
-        self.idle.set()
 
     @property
     def busy(self) -> int:
@@ -97,6 +98,8 @@ class JobWorker:
                     continue
                 job = await self._lease_safely()
                 if job is None:
+                    if not self._running:
+                        self.idle.set()
                     await self._queue.wait_for_job(self._idle_seconds)
                     continue
                 task = asyncio.create_task(self.process(job))
@@ -110,8 +113,6 @@ class JobWorker:
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        if not self._running:
-            self.idle.set()
 
     async def _lease_safely(self) -> Job | None:
         last_slot = self._concurrency > 1 and self.busy == self._concurrency - 1
@@ -137,7 +138,9 @@ class JobWorker:
     async def process(self, job: Job) -> None:
         started = time.monotonic()
         outcome = await self._process(job)
-        self._metrics.job_ended(job.kind, outcome, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        self._metrics.job_ended(job.kind, outcome, seconds)
+        log.debug("job %s (%s) %s in %.2f s", job.job_id, job.kind, outcome, seconds)
 
     async def _process(self, job: Job) -> str:
         """Run the job; how its run ended (done, failed, retried, abandoned, lost)."""

@@ -224,6 +224,9 @@ class CloneService:
                 while True:
                     try:
                         measured += await self._runner.run(measure_voices, (candidate,))
+                        log.debug(
+                            "base voice measured: %s %s", candidate.engine, candidate.voice_key
+                        )
                         break
                     except WorkersBusy as busy:
                         await asyncio.sleep(busy.retry_after)
