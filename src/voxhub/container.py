@@ -101,7 +101,7 @@ def build_services(
         settings.clone.frame_blend,
         settings.clone.base_engine_names,
     )
-    design = DesignService(store, voices, runner, storage)
+    design = DesignService(store, voices, runner, storage, yields_to=(CLONE_JOB,))
     return Services(
         store=store,
         keys=KeyService(

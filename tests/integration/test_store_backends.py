@@ -304,6 +304,19 @@ async def test_a_clone_and_its_job_are_written_together_and_leased_once(store: S
     assert await store.lease_job("worker-b", now=4000, lease_until=6000) is None
 
 
+async def test_unfinished_jobs_are_counted_by_kind_until_they_end(store: Store) -> None:
+    owner = await make_account(store, "owner")
+    voice = private_voice(owner.account_id)
+    job = clone_job(voice)
+    await store.insert_voice_with_job(voice, job, updated_at=1)
+    assert await store.count_unfinished_jobs("clone") == 1  # queued
+    assert await store.count_unfinished_jobs("preview") == 0
+    assert await store.lease_job("worker-a", now=2000, lease_until=3000) is not None
+    assert await store.count_unfinished_jobs("clone") == 1  # running
+    assert await store.end_job(job.job_id, "worker-a", "done", None) is True
+    assert await store.count_unfinished_jobs("clone") == 0
+
+
 async def test_an_expired_lease_is_taken_again_and_the_old_owner_cannot_end_it(
     store: Store,
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -13,13 +14,15 @@ from fastapi.testclient import TestClient
 from tests.conftest import private_voice
 from tests.unit.conftest import StaticEngine, account_of, issue_key
 from voxhub.audio.voicetraits import measure_traits
-from voxhub.domain import Job, Voice
+from voxhub.domain import USER_PRIORITY, Job, Voice
 from voxhub.services import Services
+from voxhub.services.clones import CLONE_JOB
 from voxhub.services.design import TRAITS_VERSION, DesignRequest, describe, scores
 from voxhub.services.previews import PREVIEW_JOB
 from voxhub.store import MemoryStore
 from voxhub.workers import state
 from voxhub.workers.embedding import embed_texts
+from voxhub.workers.pool import InlineRunner
 
 LOW_MALE = {"pitch_hz": 92.0, "pitch_range_semitones": 4.0, "syllables_per_second": 3.2,
             "spectral_centroid_hz": 400.0, "high_low_balance_db": -12.0}  # fmt: skip
@@ -181,3 +184,34 @@ def test_an_unmeasured_voice_is_neither_favoured_nor_pushed_down_by_fewer_phrase
     unmeasured, low, high = scores([[0.5, None], [0.5, 0.1], [0.5, 0.3]])
     assert unmeasured == pytest.approx(0.35)  # the measured aspect's mean stands in for it
     assert low < unmeasured < high
+
+
+def test_the_warm_up_waits_while_a_clone_is_unfinished(
+    measured: Services, store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The descriptions' embedding at start is background work in the speech workers, which
+    are less nice than the job workers: it must not take the CPU from a clone."""
+    monkeypatch.setattr("voxhub.services.design._YIELD_POLL_SECONDS", 0.01)
+    runner = measured.runner
+    assert isinstance(runner, InlineRunner)
+    assert measured.design is not None
+    clone = Job("c" * 32, CLONE_JOB, None, None, "{}", 1, USER_PRIORITY)
+
+    async def scenario() -> tuple[int, int]:
+        await store.insert_job(clone)
+        assert measured.design is not None
+        warming = asyncio.create_task(measured.design.keep_warm())
+        await asyncio.sleep(0.3)
+        while_queued = runner.jobs
+        store.jobs[clone.job_id] = replace(store.jobs[clone.job_id], state="done")
+        for _ in range(500):
+            if runner.jobs:
+                break
+            await asyncio.sleep(0.01)
+        warming.cancel()
+        await asyncio.gather(warming, return_exceptions=True)
+        return while_queued, runner.jobs
+
+    while_queued, after = asyncio.run(scenario())
+    assert while_queued == 0
+    assert after > 0

@@ -14,7 +14,9 @@ narrator"). Phrases are shared between voices, so there are few to embed.
 A public voice whose preview has not been measured yet is still found: its description then
 holds only its catalog facts (the job workers measure it once its preview exists; API
 processes read new measurements every ``refresh_seconds`` in the background and use them once
-their phrases are embedded). The ``gender`` and ``locale``
+their phrases are embedded). That warm-up is background work in the speech workers, which run
+less nice than the job workers: it waits while a clone is waiting or processing, so that the
+first clone after a start does not share the CPU with it. The ``gender`` and ``locale``
 filters apply before ranking, so a prompt that matches nothing still answers the closest
 voices. A caller's own complete clones take part; another account's never do.
 
@@ -71,6 +73,8 @@ _LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 _CLONES_CONSIDERED = 1000
 _SCORE_DECIMALS = 5
 _CHUNK = 16  # texts embedded per worker job
+_YIELD_POLL_SECONDS = 1.0
+_MOST_YIELD_SECONDS = 600.0  # a warm-up chunk waits no longer for user work (a stalled queue)
 Vector = np.ndarray[Any, np.dtype[np.float32]]
 
 
@@ -212,6 +216,7 @@ class DesignService:
         *,
         refresh_seconds: float = 30.0,
         vectors_kept: int = 4096,
+        yields_to: tuple[str, ...] = (),
     ) -> None:
         self._store = store
         self._voices = voices
@@ -222,6 +227,7 @@ class DesignService:
         self._read_at = float("-inf")
         self._vectors: BoundedCache[str, Vector] = BoundedCache(vectors_kept)
         self._embedding = asyncio.Lock()
+        self._yields_to = yields_to  # job kinds a person waits for: the warm-up waits for them
 
     async def design(self, account_id: str, request: DesignRequest) -> DesignResult:
         prompt, gender, locale = _checked(request)
@@ -293,11 +299,27 @@ class DesignService:
             voices = self._voices.public_voices
             rows = [self.facets(v, traits.get(v.voice_id)) for v in voices]
             phrases = list(dict.fromkeys(p for row in rows for p in row if p is not None))
-            await self._embed(phrases, background=True)
+            for start in range(0, len(phrases), _CHUNK):
+                await self._after_user_work()
+                await self._embed(phrases[start : start + _CHUNK], background=True)
             self._public_traits, self._read_at = traits, time.monotonic()
             if len(traits) >= len(voices):
                 return
             await asyncio.sleep(self._refresh_seconds)
+
+    async def _after_user_work(self) -> None:
+        """Wait while jobs of the kinds a person waits for are unfinished (bounded)."""
+        waited = 0.0
+        while waited < _MOST_YIELD_SECONDS and await self._user_work_unfinished():
+            await asyncio.sleep(_YIELD_POLL_SECONDS)
+            waited += _YIELD_POLL_SECONDS
+
+    async def _user_work_unfinished(self) -> bool:
+        try:
+            return any([await self._store.count_unfinished_jobs(k) for k in self._yields_to])
+        except Exception:  # the database may be away for a moment: do not wait for it
+            log.exception("could not count the unfinished jobs")
+            return False
 
     async def _embed(self, texts: list[str], *, background: bool = False) -> Vector:
         """Unit vectors of the texts, from the bounded cache or the workers. One computation

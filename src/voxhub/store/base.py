@@ -265,6 +265,10 @@ class Store(abc.ABC):
         """How many jobs of each kind are in each state: (kind, state, count)."""
 
     @abc.abstractmethod
+    async def count_unfinished_jobs(self, kind: str) -> int:
+        """How many jobs of ``kind`` are waiting or running."""
+
+    @abc.abstractmethod
     async def count_private_voices(self, account_id: str) -> int: ...
 
     @abc.abstractmethod

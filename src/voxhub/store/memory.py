@@ -349,6 +349,10 @@ class MemoryStore(Store):
         counts = Counter((job.kind, job.state) for job in self.jobs.values())
         return [(kind, state, count) for (kind, state), count in sorted(counts.items())]
 
+    async def count_unfinished_jobs(self, kind: str) -> int:
+        unfinished = ("queued", "running", "dispatched")
+        return sum(1 for job in self.jobs.values() if job.kind == kind and job.state in unfinished)
+
     async def count_private_voices(self, account_id: str) -> int:
         return sum(1 for v in self.voices.values() if v.account_id == account_id)
 

@@ -419,6 +419,9 @@ class PostgresStore(Store):
     async def count_jobs(self) -> list[tuple[str, str, int]]:
         return [(row[0], row[1], int(row[2])) for row in await self._fetch("count_jobs", {})]
 
+    async def count_unfinished_jobs(self, kind: str) -> int:
+        return int((await self._fetch("count_unfinished_jobs", {"kind": kind}))[0][0])
+
     async def count_private_voices(self, account_id: str) -> int:
         rows = await self._fetch("count_private_voices", {"account_id": account_id})
         return int(rows[0][0])

@@ -193,6 +193,9 @@ FROM jobs WHERE job_id = :job_id
 -- count_jobs --
 SELECT kind, state, count(*) FROM jobs GROUP BY kind, state ORDER BY kind, state
 
+-- count_unfinished_jobs --
+SELECT count(*) FROM jobs WHERE kind = :kind AND state IN ('queued', 'running', 'dispatched')
+
 -- ready_jobs --
 SELECT job_id FROM jobs
 WHERE (state = 'queued' OR (state = 'running' AND lease_until < :now))

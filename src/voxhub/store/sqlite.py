@@ -438,6 +438,9 @@ class SQLiteStore(Store):
     async def count_jobs(self) -> list[tuple[str, str, int]]:
         return [(row[0], row[1], int(row[2])) for row in self._read("count_jobs", {})]
 
+    async def count_unfinished_jobs(self, kind: str) -> int:
+        return int(self._read("count_unfinished_jobs", {"kind": kind})[0][0])
+
     async def count_private_voices(self, account_id: str) -> int:
         return int(self._read("count_private_voices", {"account_id": account_id})[0][0])
 
