@@ -68,8 +68,9 @@ def test_a_killed_worker_fails_its_request_once_and_is_replaced(
     served = serve("--data-dir", str(tmp_path), env=env)
     key = served.first_key
     assert key is not None
-    # Design a Voice embeds the catalog's phrases in the speech worker at start (background
-    # work, which a request may wait behind): a design request answers once that is done.
+    # Design a Voice embeds the catalog's phrases in the speech worker (in the background after
+    # a quiet moment, or for the first design request, which embeds every phrase it ranks):
+    # after this request the worker has nothing of that left to do.
     httpx.post(
         f"{served.base_url}/v3/voices",
         json={"prompt": "a calm voice"},

@@ -92,7 +92,7 @@ async def test_a_worker_killed_while_idle_does_not_break_the_pool(pool: WorkerPo
 
 
 async def test_background_work_gives_way_to_requests_and_never_fills_the_pool() -> None:
-    pool = WorkerPool(1, 0, timeout_seconds=20)
+    pool = WorkerPool(1, 0, timeout_seconds=20, background_quiet_seconds=0)
     try:
         await pool.run(pid)  # started
         request = asyncio.ensure_future(pool.run(sleep_then_pid, 1.0))
@@ -106,5 +106,19 @@ async def test_background_work_gives_way_to_requests_and_never_fills_the_pool() 
         # while background work runs, a request is taken (queued behind it), not refused
         assert await pool.run(pid) > 0
         assert background.done()
+    finally:
+        pool.close()
+
+
+async def test_background_work_waits_for_a_quiet_moment_after_a_request() -> None:
+    """A server's first requests come right after it is ready: background work that loads a
+    model then would hold them up."""
+    pool = WorkerPool(1, 0, timeout_seconds=20, background_quiet_seconds=3.0)
+    try:
+        await pool.run(pid)  # a request's job has just ended
+        background = asyncio.ensure_future(pool.run_background(pid))
+        await asyncio.sleep(0.5)
+        assert pool.in_flight == 0  # not begun: the last request was under 3 s ago
+        assert await asyncio.wait_for(background, 60) > 0
     finally:
         pool.close()

@@ -7,8 +7,11 @@ busy and the queue is full, a job is refused at once with WorkersBusy (429) and 
 estimated from recent job times, rather than waiting into a client's timeout.
 
 Background work (``run_background``: warming caches no request waits for) starts only while no
-request's job is in flight and a worker is free, and never counts against the requests'
-capacity: a request waits behind at most the one background job each worker is running.
+request's job is in flight, a worker is free and no request has come or gone for
+``background_quiet_seconds`` (from the pool's start too: a server's first requests come right
+after it is ready, and a background job that loads a model would hold them up). It never counts
+against the requests' capacity: a request waits behind at most the one background job each
+worker is running.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import asyncio
 import logging
 import math
 import multiprocessing
+import time
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -82,6 +86,7 @@ class WorkerPool:
         initargs: tuple[Any, ...] = (),
         name: str = "speech",
         metrics: Metrics = NO_METRICS,
+        background_quiet_seconds: float = 2.0,
     ) -> None:
         self.name = name
         self._metrics = metrics
@@ -91,6 +96,8 @@ class WorkerPool:
         self._in_flight = 0
         self._background_in_flight = 0
         self._settled: asyncio.Event | None = None  # set whenever a job ends
+        self._quiet_seconds = background_quiet_seconds
+        self._last_request = time.monotonic()  # a request's job began or ended (or the pool began)
         self._typical_seconds = 1.0
         self._initializer = initializer
         self._initargs = initargs
@@ -136,14 +143,24 @@ class WorkerPool:
             retry = math.ceil(self._typical_seconds * waves)
             self._metrics.pool_refusal(self.name)
             raise WorkersBusy(retry, f"Every speech worker is busy. Retry in {retry} seconds.")
-        return await self._run(function, args)
+        self._last_request = time.monotonic()
+        try:
+            return await self._run(function, args)
+        finally:
+            self._last_request = time.monotonic()
 
     async def run_background(self, function: Callable[..., T], *args: Any) -> T:
         if self._settled is None:
             self._settled = asyncio.Event()
-        while self._in_flight > self._background_in_flight or self._in_flight >= self.workers:
-            self._settled.clear()
-            await self._settled.wait()
+        while True:
+            if self._in_flight > self._background_in_flight or self._in_flight >= self.workers:
+                self._settled.clear()
+                await self._settled.wait()
+                continue
+            quiet_for = self._quiet_seconds - (time.monotonic() - self._last_request)
+            if quiet_for <= 0:
+                break
+            await asyncio.sleep(quiet_for)
         self._background_in_flight += 1
         try:
             return await self._run(function, args)
