@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -78,6 +79,23 @@ async def test_idle_is_not_set_between_one_job_and_the_next() -> None:
     running = asyncio.create_task(worker.run())
     await worker.idle.wait()
     assert gate.started == ["a", "b"]  # idle came only once the queue had nothing left
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+
+async def test_until_idle_for_counts_from_the_last_time_the_queue_was_empty() -> None:
+    queue = StoreQueue(MemoryStore())
+    gate = Gate()
+    gate.release.set()
+    worker = JobWorker(queue, {"work": gate}, owner="w", idle_seconds=0.01)
+    running = asyncio.create_task(worker.run())
+    waiting = asyncio.create_task(worker.until_idle_for(0.5))
+    await asyncio.sleep(0.2)
+    await queue.enqueue(job("a", USER_PRIORITY, 1))  # a clone posted within the quiet time
+    await until(lambda: gate.started == ["a"])
+    after_the_job = time.monotonic()
+    await waiting
+    assert time.monotonic() - after_the_job >= 0.45  # counted again once the queue was empty
     running.cancel()
     await asyncio.gather(running, return_exceptions=True)
 

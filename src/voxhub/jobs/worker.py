@@ -84,6 +84,7 @@ class JobWorker:
         #: is leased: background work of the process's own waits for it. Not set in the gap
         #: between one job's end and the next lease, or that work would go before a waiting job.
         self.idle = asyncio.Event()
+        self._idle_since = time.monotonic()
 
     @property
     def busy(self) -> int:
@@ -98,7 +99,8 @@ class JobWorker:
                     continue
                 job = await self._lease_safely()
                 if job is None:
-                    if not self._running:
+                    if not self._running and not self.idle.is_set():
+                        self._idle_since = time.monotonic()
                         self.idle.set()
                     await self._queue.wait_for_job(self._idle_seconds)
                     continue
@@ -110,6 +112,17 @@ class JobWorker:
             for task in list(self._running):
                 task.cancel()
             await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def until_idle_for(self, seconds: float) -> None:
+        """Return once the queue has had nothing for this worker for ``seconds`` on end: work
+        of the process's own then does not take the pool from a job posted a moment later
+        (a person's first clone, right after a start)."""
+        while True:
+            await self.idle.wait()
+            left = seconds - (time.monotonic() - self._idle_since)
+            if left <= 0:
+                return
+            await asyncio.sleep(left)
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)

@@ -26,6 +26,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 PURGE_INTERVAL_SECONDS = 3600
 RECOVER_INTERVAL_SECONDS = 30
+IDLE_BEFORE_MEASURING_SECONDS = 5.0
 
 
 def api_tasks(services: Services) -> list[asyncio.Task[None]]:
@@ -110,10 +111,13 @@ async def _enqueue_measurements(services: Services, queue: JobQueue) -> None:
 
 
 async def _measure_base_voices(services: Services, worker: JobWorker) -> None:
-    """Measure while no job runs: a clone measures what it needs itself, this saves it the
+    """Measure once the job worker has had nothing to do for a few seconds (a clone posted
+    right after a start goes first): a clone measures what it needs itself, this saves it the
     wait; one voice at a time, so a clone arriving waits for one voice at most."""
     try:
-        measured = await services.clones.measure_base_voices(worker.idle)
+        measured = await services.clones.measure_base_voices(
+            lambda: worker.until_idle_for(IDLE_BEFORE_MEASURING_SECONDS)
+        )
     except Exception:
         log.exception("could not measure the base voices ahead of clones")
         return

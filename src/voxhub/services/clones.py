@@ -17,6 +17,7 @@ import binascii
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from voxhub.domain import USER_PRIORITY, Job, Voice
@@ -211,16 +212,19 @@ class CloneService:
 
     # --- processing (a job handler: see voxhub.jobs.worker) --------------------------------
 
-    async def measure_base_voices(self, idle: asyncio.Event | None = None) -> int:
+    async def measure_base_voices(
+        self, until_idle: Callable[[], Awaitable[None]] | None = None
+    ) -> int:
         """Have the workers measure the neural base voices of every language (English first),
-        one voice at a time and only while ``idle`` is set, so the first clone of a language
-        does not wait for it (kept on disk: later starts find them)."""
+        one voice at a time and each once ``until_idle`` returns (the job worker has had
+        nothing to do for a while), so the first clone of a language does not wait for it
+        (kept on disk: later starts find them)."""
         codes = {_code(v) for v in self._voices.public_voices if self._voices.is_neural(v)}
         measured = 0
         for code in sorted(codes, key=lambda c: (c != "en", c)):
             for candidate in self.candidates(code):
-                if idle is not None:
-                    await idle.wait()
+                if until_idle is not None:
+                    await until_idle()
                 while True:
                     try:
                         measured += await self._runner.run(measure_voices, (candidate,))
