@@ -23,6 +23,7 @@ to an hour (K clones queued behind one worker may wait past the default 600 s); 
 setting is voxhub's default unless named above.
 
     python -m bench.clone_throughput [--clones 8] [--workers 1,2,4] [--sample-seconds 15]
+                                     [--first-clone-after 0]
                                      [--window 60] [--interval 5]
                                      [--parts throughput,first-clone,speech]
 """
@@ -175,13 +176,15 @@ class FirstClone:
     completed: float
 
 
-def first_clone(wav: bytes, root: Path, logs: Path) -> list[FirstClone]:
+def first_clone(wav: bytes, root: Path, logs: Path, after: float = 0.0) -> list[FirstClone]:
+    """Posted ``after`` seconds after the server is ready (0: at once)."""
     data, rows, key = root / "first-clone", [], ""
     for label in ("fresh data dir", "warm data dir (restarted)"):
         started = launch(data, logs, f"first-clone-{label.split()[0]}", key=key)
         key = started.server.key
         try:
-            print(f"first clone, {label}…", file=sys.stderr, flush=True)
+            print(f"first clone, {label}, {after:g} s after ready…", file=sys.stderr, flush=True)
+            time.sleep(after)
             _, status, accepted, completed = clone(started.server, "First clone", wav)
         finally:
             stop(started.server.process)
@@ -290,6 +293,9 @@ def main() -> None:
         help="job worker counts, comma-separated",
     )  # fmt: skip
     parser.add_argument("--sample-seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--first-clone-after", type=float, default=0.0, help="first clone: seconds after ready"
+    )
     parser.add_argument("--window", type=float, default=60, help="Generate Speech: seconds")
     parser.add_argument("--interval", type=float, default=5, help="Generate Speech: every")
     parser.add_argument(
@@ -308,7 +314,7 @@ def main() -> None:
         if "throughput" in parts:
             batches = throughput(args, wav, root, logs)
         if "first-clone" in parts:
-            firsts = first_clone(wav, root, logs)
+            firsts = first_clone(wav, root, logs, args.first_clone_after)
         if "speech" in parts:
             probes = first_minute(args, root, logs)
     print(f"\nClone throughput and first minutes — {os.cpu_count()} cores; server logs: {logs}")

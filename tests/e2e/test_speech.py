@@ -124,7 +124,8 @@ def first_rendered_preview(served: Served, headers: dict[str, str]) -> tuple[str
 
 
 def test_public_previews_are_rendered_once_and_kept(serve: Serve, tmp_path: Path) -> None:
-    served = serve("--data-dir", str(tmp_path))
+    # base voices not measured first: previews wait for that (tests/unit/test_job_worker.py)
+    served = serve("--data-dir", str(tmp_path), env={"VOXHUB_MEASURE_BASE_VOICES": "false"})
     key = served.first_key
     assert key is not None
     headers = {"x-api-key": key}

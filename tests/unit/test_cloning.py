@@ -101,10 +101,17 @@ def test_the_neural_base_voices_of_every_language_are_measured_ahead(
         return len(candidates)
 
     monkeypatch.setattr("voxhub.services.clones.measure_voices", record)
-    assert asyncio.run(clone_services.clones.measure_base_voices()) == 11
+    english_done: list[int] = []
+    count = clone_services.clones.measure_base_voices(
+        first_language_measured=lambda: english_done.append(len(measured))
+    )
+    assert asyncio.run(count) == 11
     assert {(b.engine, b.language) for b in measured} == {
         ("piper", "English"), ("kokoro", "English"), ("kokoro", "Japanese")
     }  # fmt: skip
+    # English first, and said once: the job worker then lets background jobs (previews) run
+    assert english_done == [6]
+    assert {b.language for b in measured[:6]} == {"English"}
 
 
 def test_shipped_embeddings_spare_a_fresh_install_from_rendering_every_candidate(

@@ -100,6 +100,24 @@ async def test_until_idle_for_counts_from_the_last_time_the_queue_was_empty() ->
     await asyncio.gather(running, return_exceptions=True)
 
 
+async def test_held_background_jobs_wait_while_a_persons_job_runs_at_once() -> None:
+    queue = StoreQueue(MemoryStore())
+    await queue.enqueue(job("b", BACKGROUND_PRIORITY, 1))  # a preview, waiting since the start
+    gate = Gate()
+    gate.release.set()
+    worker = JobWorker(queue, {"work": gate}, owner="w", idle_seconds=0.01)
+    worker.hold_background()  # base voices are being measured
+    running = asyncio.create_task(worker.run())
+    await queue.enqueue(job("u", USER_PRIORITY, 2))
+    await until(lambda: gate.started == ["u"])
+    await asyncio.sleep(0.1)
+    assert gate.started == ["u"]
+    worker.release_background()
+    await until(lambda: gate.started == ["u", "b"])
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+
+
 async def test_a_stopped_worker_releases_its_running_job_at_once() -> None:
     queue = StoreQueue(MemoryStore())
     await queue.enqueue(job("a", USER_PRIORITY, 1))

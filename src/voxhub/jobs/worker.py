@@ -85,6 +85,8 @@ class JobWorker:
         #: between one job's end and the next lease, or that work would go before a waiting job.
         self.idle = asyncio.Event()
         self._idle_since = time.monotonic()
+        self._background_open = asyncio.Event()
+        self._background_open.set()
 
     @property
     def busy(self) -> int:
@@ -127,13 +129,22 @@ class JobWorker:
     def _ended(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
 
+    def hold_background(self) -> None:
+        """Lease only work a person waits for until ``release_background``: the process's own
+        work that clones need (base-voice measurements) goes before background jobs."""
+        self._background_open.clear()
+
+    def release_background(self) -> None:
+        self._background_open.set()
+
     async def _lease_safely(self) -> Job | None:
         last_slot = self._concurrency > 1 and self.busy == self._concurrency - 1
+        user_only = last_slot or not self._background_open.is_set()
         try:
             return await self._queue.lease(
                 self.owner,
                 self._lease_seconds,
-                USER_PRIORITY if last_slot else 0,
+                USER_PRIORITY if user_only else 0,
                 kinds=self._handlers.keys(),
             )
         except Exception:  # the database may be away for a moment: try again later

@@ -213,12 +213,15 @@ class CloneService:
     # --- processing (a job handler: see voxhub.jobs.worker) --------------------------------
 
     async def measure_base_voices(
-        self, until_idle: Callable[[], Awaitable[None]] | None = None
+        self,
+        until_idle: Callable[[], Awaitable[None]] | None = None,
+        first_language_measured: Callable[[], None] | None = None,
     ) -> int:
-        """Have the workers measure the neural base voices of every language (English first),
-        one voice at a time and each once ``until_idle`` returns (the job worker has had
-        nothing to do for a while), so the first clone of a language does not wait for it
-        (kept on disk: later starts find them)."""
+        """Have the workers measure the neural base voices of every language (English first,
+        ``first_language_measured`` called after it), one voice at a time and each once
+        ``until_idle`` returns (the job worker has had nothing to do for a while), so the
+        first clone of a language does not wait for it (kept on disk: later starts find
+        them)."""
         codes = {_code(v) for v in self._voices.public_voices if self._voices.is_neural(v)}
         measured = 0
         for code in sorted(codes, key=lambda c: (c != "en", c)):
@@ -234,6 +237,9 @@ class CloneService:
                         break
                     except WorkersBusy as busy:
                         await asyncio.sleep(busy.retry_after)
+            if first_language_measured is not None:
+                first_language_measured()
+                first_language_measured = None
         return measured
 
     async def run(self, job: Job) -> str | None:
