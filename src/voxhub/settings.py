@@ -103,7 +103,7 @@ class CloneSettings(_Group):
     deadline_seconds: int = Field(default=600, ge=30)
     # A clone job whose process died is taken again after this long (workers renew it).
     lease_seconds: float = Field(default=60.0, ge=1.0)
-    # Measure the neural base voices at start (once; kept), so no clone waits for it.
+    # Measure the neural base voices at start (once; kept), English before any background job.
     measure_base_voices: bool = True
     # Networks (CIDR, comma-separated) that clone sample URLs may reach although not public,
     # e.g. an internal media server. Empty: public addresses only.
