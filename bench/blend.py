@@ -7,7 +7,10 @@ unconverted and converted at full strength with each ``blend`` weight. Printed p
 similarity to the speaker's held-out speech by the pipeline's own encoder and by the two
 independent judges (``bench/judges.py``), what the clone job's search sees (the own encoder on
 the converted measurement excerpt against the sample), the word error rate (Whisper tiny.en)
-and the conversion's real-time factor.
+and the conversion's real-time factor. The judges also score the speech low-passed to the
+sample's band ("in band"): the held-out speech of a telephone or 16 kHz recording has nothing
+above its band, where a clone keeps its base voice's highs, and that difference alone lowers
+a judge's score of the clone.
 
     python -m bench.blend [--samples 6] [--sentences 6] [--blends 0,0.2,0.4,0.6]
 """
@@ -25,7 +28,7 @@ from bench.judges import JUDGES
 from bench.recordings import RECORDINGS, cache_dir, held_out, sample_wav
 from bench.speech import ENGLISH, Recogniser, word_error_rate
 from voxhub.audio.analysis import decode_sample, normalise_loudness, resample
-from voxhub.audio.conversion import convert, speaker_statistics_and_frames
+from voxhub.audio.conversion import convert, low_pass, speaker_statistics_and_frames
 from voxhub.audio.speaker import EMBEDDING_RATE, cosine, speaker_embedding
 from voxhub.engines import installed_engines
 from voxhub.workers.cloning import (
@@ -105,20 +108,23 @@ def main() -> None:
             rtf = (time.perf_counter() - started) / (len(speech) / speech_rate)
             audio16 = to_wav16(out, speech_rate)
             row = {"own": cosine(speaker_embedding(audio16), references["own"]), "rtf": rtf}
+            in_band = low_pass(audio16, EMBEDDING_RATE, band)
             for name, judge in JUDGES.items():
                 row[name] = cosine(judge(audio16), references[name])
+                row[f"{name} in band"] = cosine(judge(in_band), references[name])
             searched = excerpt if chosen is None else convert(excerpt, measured.rate, chosen)
             row["search"] = cosine(speaker_embedding(to_wav16(searched, measured.rate)), embedding)
             row["wer"] = word_error_rate(text, transcribe(recogniser, audio16))
             results.setdefault(label, []).append(row)
             print(recording.name, base.voice_key, label, {k: round(v, 3) for k, v in row.items()},
                   flush=True)  # fmt: skip
-    print("\n| conversion | own encoder | resemblyzer | CAM++ | search score (own, sample) "
-          "| WER | conversion RTF |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
+    print("\n| conversion | own encoder | resemblyzer | CAM++ | resemblyzer in band "
+          "| CAM++ in band | search score (own, sample) | WER | conversion RTF |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
     for label, rows in results.items():
         means = {key: statistics.mean(r[key] for r in rows) for key in rows[0]}
         print(f"| {label} | {means['own']:.3f} | {means['resemblyzer']:.3f} | {means['CAM++']:.3f}"
+              f" | {means['resemblyzer in band']:.3f} | {means['CAM++ in band']:.3f}"
               f" | {means['search']:.3f} | {means['wer']:.1%} | {means['rtf']:.3f} |")  # fmt: skip
 
 

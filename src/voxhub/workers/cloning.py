@@ -82,7 +82,9 @@ SEVERAL_SPEAKERS = (
 )
 _STRENGTHS = (0.5, 1.0)
 _SEARCH_SECONDS = 8
-_MEASURE_VERSION = 1
+# Part of every kept and shipped measurement's key: raise it when an engine's rendering of the
+# measurement texts changes (2: Kokoro's English dropped eSpeak's ʲ and slowed to 0.9).
+_MEASURE_VERSION = 2
 _MEASURE_TEXTS = {
     "en": (
         "The old lighthouse keeper climbed the stairs every evening to light the lamp. Ships "
