@@ -1,8 +1,9 @@
-"""The shipped base-voice embeddings are the engines' current voices, not an older rendering.
+"""The shipped base-voice measurements are the engines' current voices, not an older rendering.
 
-They choose a fresh install's base voice and gender before anything is measured; a change to
-how an engine speaks the measurement text must come with new embeddings (``python -m
-bench.base_embeddings``) and a new measurement version, or fresh installs choose by a voice
+Their embeddings choose a fresh install's base voice and gender before anything is measured,
+and their renderings are what a fresh install's clones convert toward the speaker; a change to
+how an engine speaks the measurement text must come with new ones (``python -m
+bench.base_embeddings``) and a new measurement version, or fresh installs clone from a voice
 that is no longer spoken.
 """
 
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 import pytest
 
-from voxhub.audio.speaker import cosine
+from voxhub.audio.analysis import resample
+from voxhub.audio.speaker import EMBEDDING_RATE, cosine, speaker_embedding
 from voxhub.workers.cloning import (
     BaseVoice,
     _render_measurement,
+    _shipped,
     _shipped_embeddings,
     measure_text,
     shipped_key,
@@ -32,4 +35,11 @@ def test_a_kokoro_voice_sounds_as_its_shipped_embedding_says(
     base = BaseVoice("kokoro", voice_key, None, language, measure_text(code))
     shipped = _shipped_embeddings().get(shipped_key(base))
     assert shipped is not None, "no shipped embedding under the current measurement version"
-    assert cosine(_render_measurement(base).embedding, shipped) > 0.995
+    rendered = _render_measurement(base)
+    assert cosine(rendered.embedding, shipped) > 0.995
+    shipped_rendering = _shipped(base)
+    assert shipped_rendering is not None, "no shipped rendering under the current version"
+    assert shipped_rendering.rate == rendered.rate
+    assert abs(len(shipped_rendering.samples) / len(rendered.samples) - 1) < 0.02
+    heard = speaker_embedding(resample(shipped_rendering.samples, rendered.rate, EMBEDDING_RATE))
+    assert cosine(heard, rendered.embedding) > 0.995

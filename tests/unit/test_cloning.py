@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,9 @@ from voxhub.services.catalog import sync_catalog
 from voxhub.store import MemoryStore
 from voxhub.workers import cloning
 from voxhub.workers.cloning import BaseVoice, choose_base
+from voxhub.workers.state import init_worker
+
+_MEASURE = cloning._measure  # the real one: the fixture below stands in for it in most tests
 
 _EMBEDDINGS = {"alpha": [1.0, 0.0, 0.0], "kumo": [0.0, 1.0, 0.0], "joe": [0.0, 0.6, 0.8]}
 _CANDIDATES = (
@@ -138,3 +142,53 @@ def test_every_shipped_neural_voice_has_its_embedding_in_the_package(
     for code in ("en", "ja"):
         for candidate in clone_services.clones.candidates(code):
             assert len(table[cloning.shipped_key(candidate)]) == 256
+
+
+def test_every_shipped_neural_voice_has_its_rendering_in_the_package(
+    clone_services: Services,
+) -> None:
+    for code in ("en", "ja"):
+        for candidate in clone_services.clones.candidates(code):
+            shipped = cloning._shipped(candidate)
+            assert shipped is not None, candidate
+            assert shipped.rate in (22050, 24000)
+            assert len(shipped.samples) > 10 * shipped.rate  # its whole measurement text
+            assert -1.0 <= float(shipped.samples.min()) < 0 < float(shipped.samples.max()) <= 1.0
+
+
+def _no_rendering(base: BaseVoice) -> object:
+    raise AssertionError(f"{base.voice_key} was rendered")
+
+
+def test_a_fresh_install_measures_a_shipped_voice_without_rendering_it(
+    clone_services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    init_worker(str(tmp_path))
+    monkeypatch.setattr(cloning, "_render_measurement", _no_rendering)
+    kumo = next(c for c in clone_services.clones.candidates("en") if c.voice_key == "jm_kumo.en")
+    measured = _MEASURE(kumo)
+    assert measured.rate == 24000
+    shipped = cloning._shipped_embeddings()[cloning.shipped_key(kumo)]
+    assert np.array_equal(measured.embedding, shipped)
+    assert _MEASURE(kumo) is measured  # kept in memory; nothing written to the model directory
+    assert not (tmp_path / "voice-measurements").exists()
+
+
+def test_a_voice_with_nothing_shipped_is_rendered_once_and_kept_on_disk(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    rendered: list[str] = []
+
+    def render(base: BaseVoice) -> object:
+        rendered.append(base.voice_key)
+        return cloning._Measured(np.full(8000, 0.1, np.float32), 16000, np.ones(3, np.float32))
+
+    monkeypatch.setattr(cloning, "_render_measurement", render)
+    voice = BaseVoice("espeak", "en-us", None, "English")
+    init_worker(str(tmp_path))
+    first = _MEASURE(voice)
+    init_worker(str(tmp_path))  # a restart: memory is empty, the model directory is not
+    again = _MEASURE(voice)
+    assert rendered == ["en-us"]
+    assert np.array_equal(again.samples, first.samples)
+    assert again.rate == 16000

@@ -24,6 +24,7 @@ __all__ = [
     "SampleReport",
     "analyse",
     "check_sample",
+    "decode_at_own_rate",
     "decode_sample",
     "median_pitch_hz",
     "normalise_loudness",
@@ -92,6 +93,20 @@ def decode_sample(data: bytes, max_seconds: float = MAX_SAMPLE_SECONDS) -> Sampl
             f"{_WHAT_TO_RECORD}."
         )
     return np.concatenate(chunks)[: round(max_seconds * ANALYSIS_RATE)]
+
+
+def decode_at_own_rate(data: bytes) -> tuple[Samples, int]:
+    """A trusted file's first audio track, mono float32, at its own sample rate (the files
+    voxhub itself wrote: nothing here is judged for a person)."""
+    container: Any = av.open(io.BytesIO(data))
+    with container:
+        stream: Any = container.streams.audio[0]
+        rate = int(stream.rate)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        chunks = [out.to_ndarray().reshape(-1) for frame in container.decode(stream)
+                  for out in resampler.resample(frame)]  # fmt: skip
+        chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
+    return np.concatenate(chunks).astype(np.float32), rate
 
 
 def _is_video(data: bytes) -> bool:

@@ -20,8 +20,10 @@
 A base voice is measured on its own rendering of a fixed text, once: the rendering and its
 embedding are kept in memory and, when the worker has a model directory, on disk under
 ``voice-measurements/``, so a restart does not pay for it again. The shipped neural voices'
-embeddings come with the package (``base_embeddings.json``), so choosing among them renders
-nothing: a clone renders only the base voice it chose, if no measurement of it is kept yet.
+measurements come with the package — their embeddings (``base_embeddings.json``) and their
+renderings (``base_measurements/*.flac``, ~0.4 MB a voice) — so the first clone of a fresh
+install renders nothing but its preview; a voice with nothing shipped is rendered when a
+clone first needs it.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from voxhub.audio.analysis import (
     SampleRejected,
     analyse,
     check_sample,
+    decode_at_own_rate,
     decode_sample,
     median_pitch_hz,
     normalise_loudness,
@@ -74,6 +77,8 @@ __all__ = [
     "measure_text",
     "measure_voices",
     "process_clone",
+    "shipped_key",
+    "shipped_rendering_name",
 ]
 
 SEVERAL_SPEAKERS = (
@@ -160,24 +165,53 @@ def _render_measurement(base: BaseVoice) -> _Measured:
 
 
 def _measure(base: BaseVoice) -> _Measured:
-    """The base voice's rendering and embedding: from memory, disk, or rendered now."""
+    """The base voice's rendering and embedding: from memory, disk, the package, or rendered
+    now (and then kept on disk)."""
     key = (base.engine, base.voice_key, base.text)
     cached = current().measured.get(key)
     if isinstance(cached, _Measured):
         return cached
     path = _cache_file(base)
-    if path is not None and path.exists():
-        with np.load(path) as stored:
-            measured = _Measured(stored["samples"], int(stored["rate"]), stored["embedding"])
-    else:
-        measured = _render_measurement(base)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(f".{os.getpid()}.partial.npz")
-            np.savez(partial, samples=measured.samples, rate=measured.rate,
-                     embedding=measured.embedding)  # fmt: skip
-            partial.replace(path)
+    measured = _kept(path) or _shipped(base) or _rendered(base, path)
     current().measured.put(key, measured)
+    return measured
+
+
+def _kept(path: Path | None) -> _Measured | None:
+    if path is None or not path.exists():
+        return None
+    with np.load(path) as stored:
+        return _Measured(stored["samples"], int(stored["rate"]), stored["embedding"])
+
+
+def shipped_rendering_name(base: BaseVoice) -> str:
+    """The file under ``base_measurements/`` that holds a base voice's shipped rendering."""
+    text = hashlib.sha256(base.text.encode()).hexdigest()[:16]
+    return f"{base.engine}.{base.voice_key}.{text}.v{_MEASURE_VERSION}.flac"
+
+
+def _shipped(base: BaseVoice) -> _Measured | None:
+    """The rendering shipped with the package (written by ``python -m bench.base_embeddings``
+    as a clone job renders it), with its shipped embedding."""
+    file = resources.files("voxhub.workers").joinpath("base_measurements")
+    file = file.joinpath(shipped_rendering_name(base))
+    if not file.is_file():
+        return None
+    samples, rate = decode_at_own_rate(file.read_bytes())
+    embedding = _shipped_embeddings().get(shipped_key(base))
+    if embedding is None:
+        embedding = speaker_embedding(resample(samples, rate, EMBEDDING_RATE))
+    return _Measured(samples, rate, embedding)
+
+
+def _rendered(base: BaseVoice, path: Path | None) -> _Measured:
+    measured = _render_measurement(base)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.partial.npz")
+        np.savez(partial, samples=measured.samples, rate=measured.rate,
+                 embedding=measured.embedding)  # fmt: skip
+        partial.replace(path)
     return measured
 
 
