@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.unit.conftest import unit_services
+from voxhub.audio.analysis import SPEECH_WINDOW
 from voxhub.engines import EspeakEngine, KokoroEngine, PiperEngine
 from voxhub.services import Services
 from voxhub.services.catalog import sync_catalog
@@ -192,3 +193,21 @@ def test_a_voice_with_nothing_shipped_is_rendered_once_and_kept_on_disk(
     assert rendered == ["en-us"]
     assert np.array_equal(again.samples, first.samples)
     assert again.rate == 16000
+
+
+def test_the_conversion_measures_thirty_seconds_from_where_speech_begins() -> None:
+    rate = 16000
+    samples = np.arange(120 * rate, dtype=np.float32)  # each sample its own index
+    speech = np.zeros(len(samples) // SPEECH_WINDOW, bool)
+    speech[10 * rate // SPEECH_WINDOW :] = True  # 10 s of silence, then speech to the end
+    stretch = cloning._conversion_stretch(samples, speech)
+    assert len(stretch) == 30 * rate
+    assert stretch[0] == pytest.approx(10 * rate - rate // 5, abs=SPEECH_WINDOW)  # 0.2 s before
+
+
+def test_a_short_sample_is_measured_whole() -> None:
+    samples = np.ones(12 * 16000, np.float32)
+    speech = np.ones(len(samples) // SPEECH_WINDOW, bool)
+    assert len(cloning._conversion_stretch(samples, speech)) == len(samples)
+    quiet = np.zeros(len(samples) // SPEECH_WINDOW, bool)
+    assert len(cloning._conversion_stretch(samples, quiet)) == len(samples)

