@@ -10,7 +10,7 @@
    to be closer would not), the one whose speaker embedding is closest to the sample's;
 4. measure the reference speaker and the base voice (the base low-passed to the reference's
    band), and the reference's speech frames, and keep them as the parameters of the ``world``
-   conversion; choose its strength (none, half, full) and its frame blend (none, or up to the
+   conversion; choose its strength (none, half, full) and its frame blend (none, or the
    operator's ``frame_blend``; a blending clone's frames are a file in its storage folder,
    not in its record) by the similarity of the converted base voice to the speaker,
    measured with the pipeline's own encoder; an operator's converter
@@ -270,8 +270,11 @@ def choose_base(candidates: tuple[BaseVoice, ...], embedding: Any) -> tuple[Base
 
 
 def _blends(frame_blend: float) -> tuple[float, ...]:
-    """The frame blends tried: none, half the most allowed, the most allowed."""
-    return (0.0,) if frame_blend <= 0 else (0.0, frame_blend / 2, frame_blend)
+    """The frame blends tried: none and the most allowed. Half of it came within 0.001 of the
+    better of those two, or below it, for each of twelve human samples (six speakers, 30 s and
+    15 s), since the own encoder's score rises with the blend; trying it cost a clone a third
+    of its search."""
+    return (0.0,) if frame_blend <= 0 else (0.0, frame_blend)
 
 
 def _best_conversion(
