@@ -342,8 +342,9 @@ def _best_plugin(
 def _conversion_stretch(samples: Any, speech: Any) -> Any:
     """What the conversion measures the speaker on: ``_CONVERSION_SECONDS`` from where the
     voice activity detector first hears speech. The gates and the speaker embedding take the
-    whole sample; WORLD's analysis costs ~0.1 s a second of it, and a longer stretch moves
-    the statistics little (the frames a clone keeps are its first 20 s of speech anyway)."""
+    whole sample; WORLD's analysis costs ~0.1 s a second of it, and 90 s instead moved
+    neither independent judge on the mean (README, "Long samples"; the frames a clone keeps
+    are its first 20 s of speech anyway)."""
     heard = np.flatnonzero(speech)
     start = max(0, int(heard[0]) * SPEECH_WINDOW - EMBEDDING_RATE // 5) if len(heard) else 0
     return samples[start : start + _CONVERSION_SECONDS * EMBEDDING_RATE]
