@@ -97,17 +97,12 @@ def decode_sample(data: bytes, max_seconds: float = MAX_SAMPLE_SECONDS) -> Sampl
 
 
 def decode_at_own_rate(data: bytes) -> tuple[Samples, int]:
-    """A trusted file's first audio track, mono float32, at its own sample rate (the files
-    voxhub itself wrote: nothing here is judged for a person)."""
+    """A trusted file's first audio track (its first 3 minutes), mono float32, at its own
+    sample rate (files voxhub itself wrote: nothing here is judged for a person)."""
     container: Any = av.open(io.BytesIO(data))
     with container:
-        stream: Any = container.streams.audio[0]
-        rate = int(stream.rate)
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        chunks = [out.to_ndarray().reshape(-1) for frame in container.decode(stream)
-                  for out in resampler.resample(frame)]  # fmt: skip
-        chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
-    return np.concatenate(chunks).astype(np.float32), rate
+        rate = int(container.streams.audio[0].rate)
+        return np.concatenate(_decode(container, MAX_SAMPLE_SECONDS, rate)), rate
 
 
 def _is_video(data: bytes) -> bool:
@@ -124,11 +119,11 @@ def _no_audio_track(is_video: bool) -> str:
     return f"The file has no audio track. Upload a recording in {_FORMATS}."
 
 
-def _decode(container: Any, max_seconds: float) -> list[Samples]:
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=ANALYSIS_RATE)
+def _decode(container: Any, max_seconds: float, rate: int = ANALYSIS_RATE) -> list[Samples]:
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
     chunks: list[Samples] = []
     total = 0
-    limit = round(max_seconds * ANALYSIS_RATE)
+    limit = round(max_seconds * rate)
     try:
         for frame in container.decode(audio=0):
             for out in resampler.resample(frame):

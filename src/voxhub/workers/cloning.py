@@ -163,8 +163,12 @@ def _render_measurement(base: BaseVoice) -> _Measured:
     spoken = [engine.synthesize(text, base.voice_key, 1.0) for text in texts]
     samples = np.concatenate([s.samples for s in spoken]).astype(np.float32)
     rate = spoken[0].sample_rate
-    embedding = speaker_embedding(resample(samples, rate, EMBEDDING_RATE))
-    return _Measured(samples, rate, embedding)
+    return _Measured(samples, rate, _embedded(samples, rate))
+
+
+def _embedded(samples: Any, rate: int) -> Any:
+    """The speaker embedding of speech at any sample rate."""
+    return speaker_embedding(resample(samples, rate, EMBEDDING_RATE))
 
 
 def _measure(base: BaseVoice) -> _Measured:
@@ -202,9 +206,7 @@ def _shipped(base: BaseVoice) -> _Measured | None:
         return None
     samples, rate = decode_at_own_rate(file.read_bytes())
     embedding = _shipped_embeddings().get(shipped_key(base))
-    if embedding is None:
-        embedding = speaker_embedding(resample(samples, rate, EMBEDDING_RATE))
-    return _Measured(samples, rate, embedding)
+    return _Measured(samples, rate, _embedded(samples, rate) if embedding is None else embedding)
 
 
 def _rendered(base: BaseVoice, path: Path | None) -> _Measured:
@@ -318,7 +320,7 @@ def _kept_parameters(
 
 
 def _closeness(converted: Any, rate: int, embedding: Any) -> float:
-    return cosine(speaker_embedding(resample(converted, rate, EMBEDDING_RATE)), embedding)
+    return cosine(_embedded(converted, rate), embedding)
 
 
 def _best_plugin(
