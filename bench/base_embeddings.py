@@ -1,5 +1,7 @@
 """Write the shipped neural voices' measurements: ``src/voxhub/workers/base_embeddings.json``
-(their embeddings) and ``src/voxhub/workers/base_measurements/*.flac`` (their renderings).
+(their embeddings), ``src/voxhub/workers/base_measurements/*.flac`` (their renderings) and
+``src/voxhub/workers/gender_references.json`` (the English ones at the neutral pitch, what a
+clone's gender is told against).
 
 Each neural base voice (Piper's Joe, Kokoro's English and Japanese styles) is rendered as a
 clone job renders it — its language's measurement text — and embedded by the speaker encoder;
@@ -8,19 +10,24 @@ nothing but its preview. Run again when an engine, a measurement text or the enc
 (names hold the text's hash and the measurement version; a stale one is simply not found and
 the voice is rendered at clone time). Files of older versions are removed.
 
-    python -m bench.base_embeddings        # from the repository root
+    python -m bench.base_embeddings                       # from the repository root
+    python -m bench.base_embeddings --gender-references   # from the shipped renderings
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from bench.recordings import cache_dir
+from voxhub.audio.analysis import ANALYSIS_RATE, resample
 from voxhub.audio.encode import FORMATS, StreamingEncoder
+from voxhub.audio.gender import neutral_pitch_embedding
 from voxhub.engines import installed_engines
 from voxhub.workers.cloning import (
     BaseVoice,
+    _measure,
     _render_measurement,
     measure_text,
     shipped_key,
@@ -30,6 +37,7 @@ from voxhub.workers.state import init_worker
 
 TARGET = Path(__file__).parent.parent / "src/voxhub/workers/base_embeddings.json"
 RENDERINGS = TARGET.parent / "base_measurements"
+GENDER_TARGET = TARGET.parent / "gender_references.json"
 _CODES = {"English": "en", "Japanese": "ja"}
 
 
@@ -39,27 +47,61 @@ def _flac(samples: object, rate: int) -> bytes:
     return encoder.finish()
 
 
+def _text(language: str) -> str:
+    return measure_text(_CODES[language])
+
+
+def neural_voices() -> list[BaseVoice]:
+    return [
+        BaseVoice(engine.name, voice.key, voice.gender, voice.language, _text(voice.language))
+        for engine in installed_engines(None)
+        if engine.name != "espeak"
+        for voice in engine.voices()
+    ]
+
+
+def _json_lines(table: dict[str, object]) -> str:
+    lines = [f"{json.dumps(key)}: {json.dumps(table[key])}" for key in sorted(table)]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def gender_reference(base: BaseVoice) -> list[float]:
+    """A base voice's embedding at the neutral pitch, from its (shipped) measurement."""
+    measured = _measure(base)
+    speech = resample(measured.samples, measured.rate, ANALYSIS_RATE)
+    return [round(float(v), 5) for v in neutral_pitch_embedding(speech)]
+
+
+def write_gender_references() -> None:
+    english = [v for v in neural_voices() if v.language == "English" and v.gender]
+    table: dict[str, object] = {
+        f"{base.engine}/{base.voice_key}": {
+            "gender": base.gender,
+            "embedding": gender_reference(base),
+        }
+        for base in english
+    }
+    GENDER_TARGET.write_text(_json_lines(table))
+
+
 def main() -> None:
     init_worker(str(cache_dir().parent / "models"))
+    if "--gender-references" in sys.argv[1:]:
+        write_gender_references()
+        return
     table = {}
     RENDERINGS.mkdir(exist_ok=True)
     for old in RENDERINGS.glob("*.flac"):
         old.unlink()
-    for engine in installed_engines(None):
-        if engine.name == "espeak":
-            continue
-        for voice in engine.voices():
-            code = _CODES[voice.language]
-            base = BaseVoice(engine.name, voice.key, voice.gender, voice.language,
-                             measure_text(code))  # fmt: skip
-            measured = _render_measurement(base)
-            table[shipped_key(base)] = [round(float(v), 5) for v in measured.embedding]
-            (RENDERINGS / shipped_rendering_name(base)).write_bytes(
-                _flac(measured.samples, measured.rate)
-            )
-            print(shipped_key(base), flush=True)
-    lines = [f"{json.dumps(key)}: {json.dumps(table[key])}" for key in sorted(table)]
-    TARGET.write_text("{\n" + ",\n".join(lines) + "\n}\n")
+    for base in neural_voices():
+        measured = _render_measurement(base)
+        table[shipped_key(base)] = [round(float(v), 5) for v in measured.embedding]
+        (RENDERINGS / shipped_rendering_name(base)).write_bytes(
+            _flac(measured.samples, measured.rate)
+        )
+        print(shipped_key(base), flush=True)
+    TARGET.write_text(_json_lines(table))
+    write_gender_references()
 
 
 if __name__ == "__main__":

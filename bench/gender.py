@@ -1,28 +1,118 @@
 """Gender on the calibration set: pitch alone against the voice (embedding, pitch to break ties).
 
-The clips are the calibration set's clean recordings (``bench/calibration.py`` cites them), as
-recorded and with their pitch moved by WORLD while the rest of the voice stays (x1.35: a man
-speaking up, as to a crowd; x0.75: a woman speaking low): the gender a person hears is the one
-the speaker has. The references are the English base voices (Piper's Joe, Kokoro's five
-styles), each measured on its own rendering as a clone job measures them.
+The clips are the calibration set's clean recordings (``bench/calibration.py`` cites them; one
+man among eight voices) and six more men: the test recordings in the ``pocketsphinx`` 5.1.1
+source distribution (BSD-2-Clause, Carnegie Mellon University; its LibriVox excerpt is public
+domain), six recording sets that voxhub's speaker encoder finds 0.25–0.59 alike (different
+people), 9–25 s each, 8–16 kHz. Each is taken as recorded and with its pitch moved by WORLD
+while the rest of the voice stays (x1.35: a man speaking up, as to a crowd; x0.75: a woman
+speaking low; and each moved across the 165 Hz line): the gender a person hears is the one the
+speaker has. The rule before (the embedding as heard against the English base voices' as
+rendered, closer by 0.03 or the pitch decides) is printed beside the clone job's own
+(``workers/cloning.py::_gender``: the same voices and the sample both at the neutral pitch).
 
     python -m bench.gender            # from the repository root; needs apt-get (Debian)
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tarfile
+import wave
+from pathlib import Path
+
 import numpy as np
 
-from bench.calibration import clean_clips
+from bench.calibration import Clip, clean_clips
 from bench.recordings import cache_dir
-from voxhub.audio.analysis import ANALYSIS_RATE, median_pitch_hz, normalise_loudness
-from voxhub.audio.gender import CLEAR_MARGIN, pitch_gender, voice_gender
+from voxhub.audio.analysis import (
+    ANALYSIS_RATE,
+    median_pitch_hz,
+    normalise_loudness,
+    resample,
+    speech_mask,
+)
+from voxhub.audio.conversion import pitch_scaled
+from voxhub.audio.gender import (
+    CLEAR_MARGIN,
+    MALE_BIAS,
+    NEUTRAL_PITCH_HZ,
+    neutral_pitch_embedding,
+    pitch_gender,
+)
 from voxhub.audio.speaker import cosine, speaker_embedding
 from voxhub.engines import installed_engines
-from voxhub.workers.cloning import BaseVoice, _measure, measure_text
+from voxhub.workers.cloning import (
+    _GENDER_SECONDS,
+    BaseVoice,
+    _gender,
+    _measure,
+    gender_references,
+    measure_text,
+)
 from voxhub.workers.state import init_worker
 
 Signal = np.ndarray  # type: ignore[type-arg]
+
+# Each voice's median pitch moved to the other side of the pitch line: a man to 190 Hz, a woman
+# to 140 Hz (x1.35 leaves a man who speaks at 100 Hz well below it).
+ACROSS_HZ = {"male": 190.0, "female": 140.0}
+ACROSS = "pitch across the line (men 190 Hz, women 140 Hz)"
+POCKETSPHINX = "pocketsphinx==5.1.1"
+# Recording sets in its test data (under test/), one speaker each.
+POCKETSPHINX_MEN = {
+    "ps-digits": ("data/goforward.raw", "data/numbers.raw", "data/something.raw",
+                  "data/tidigits/dhd.2934z.raw"),
+    "ps-cards": tuple(f"data/cards/00{n}.wav" for n in range(1, 6)),
+    "ps-forever": ("data/forever/input_2_16k.wav", "data/forever/input_4_16k.wav"),
+    "ps-librivox": tuple(f"data/librivox/sense_and_sensibility_01_austen_64kb-0{n}.wav"
+                         for n in (870, 880, 890, 920, 930)),
+    "ps-an4": ("regression/chan3.wav",),
+    "ps-vad-8k": ("data/vad/leak-test.wav",),
+}  # fmt: skip
+
+
+def _pocketsphinx_tests() -> Path:
+    """The source distribution's test folder, unpacked into the cache."""
+    folder = cache_dir() / "pocketsphinx"
+    tests = folder / "test"
+    if not tests.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
+                        ":all:", POCKETSPHINX, "-d", str(folder)], check=True,
+                       capture_output=True)  # fmt: skip
+        archive = next(folder.glob("pocketsphinx-*.tar.gz"))
+        with tarfile.open(archive) as tar:
+            members = [m for m in tar.getmembers() if "/test/" in m.name and m.isfile()]
+            tar.extractall(folder / "partial", members, filter="data")
+        next((folder / "partial").glob("pocketsphinx-*/test")).rename(tests)
+    return tests
+
+
+def _read(path: Path) -> Signal:
+    """A test recording at 16 kHz: raw files are 16 kHz 16-bit; WAVs say their rate (first
+    channel of a stereo one)."""
+    if path.suffix == ".raw":
+        return np.fromfile(path, "<i2").astype(np.float32) / 32768
+    with wave.open(str(path)) as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
+        rate, channels = w.getframerate(), w.getnchannels()
+    return resample(pcm.reshape(-1, channels)[:, 0], rate, ANALYSIS_RATE)
+
+
+def pocketsphinx_men() -> list[Clip]:
+    tests = _pocketsphinx_tests()
+    gap = np.zeros(ANALYSIS_RATE // 4, np.float32)
+    return [
+        Clip(
+            name,
+            "male",
+            0,
+            np.concatenate([part for f in files for part in (_read(tests / f), gap)]),
+        )
+        for name, files in POCKETSPHINX_MEN.items()
+    ]
 
 
 def english_references() -> list[tuple[str, Signal]]:
@@ -36,54 +126,58 @@ def english_references() -> list[tuple[str, Signal]]:
     return [(v.gender or "", _measure(v).embedding) for v in voices]
 
 
-def pitch_moved(samples: Signal, factor: float) -> Signal:
-    import pyworld
+def as_heard_gender(embedding: Signal, pitch: float, references: list[tuple[str, Signal]]) -> str:
+    """The rule before the neutral pitch: the embedding as heard against the references as
+    rendered, the closer gender by 0.03 or more, else the pitch."""
+    closest = {g: max(cosine(embedding, e) for gg, e in references if gg == g)
+               for g in ("male", "female")}  # fmt: skip
+    margin = closest["male"] - closest["female"]
+    return pitch_gender(pitch) if abs(margin) < 0.03 else ("male" if margin > 0 else "female")
 
-    x = samples.astype(np.float64)
-    f0, times = pyworld.dio(x, ANALYSIS_RATE, frame_period=5.0)
-    f0 = pyworld.stonemask(x, f0, times, ANALYSIS_RATE)
-    envelope = pyworld.cheaptrick(x, f0, times, ANALYSIS_RATE)
-    aperiodicity = pyworld.d4c(x, f0, times, ANALYSIS_RATE)
-    out = pyworld.synthesize(f0 * factor, envelope, aperiodicity, ANALYSIS_RATE, 5.0)
-    return np.asarray(out[: len(samples)], np.float32)
+
+def neutral_margin(samples: Signal) -> float:
+    embedding = neutral_pitch_embedding(samples[: _GENDER_SECONDS * ANALYSIS_RATE])
+    closest = {g: max(cosine(embedding, e) for gg, e in gender_references() if gg == g)
+               for g in ("male", "female")}  # fmt: skip
+    return closest["male"] - closest["female"]
+
+
+CONDITIONS = ("as recorded", "pitch x1.35", "pitch x0.75", ACROSS)
 
 
 def main() -> None:
     init_worker(str(cache_dir().parent / "models"))  # base-voice measurements kept there
     references = english_references()
-    print(f"references: {[g for g, _ in references]}")
     rows = []
-    for clip in clean_clips():
-        for label, factor in (("as recorded", 1.0), ("pitch x1.35", 1.35), ("pitch x0.75", 0.75)):
-            samples = clip.samples if factor == 1.0 else pitch_moved(clip.samples, factor)
+    for clip in clean_clips() + pocketsphinx_men():
+        crossed = ACROSS_HZ[clip.gender] / median_pitch_hz(clip.samples)
+        for label, factor in zip(CONDITIONS, (1.0, 1.35, 0.75, crossed), strict=True):
+            samples = clip.samples
+            if factor != 1.0:
+                samples = pitch_scaled(samples, ANALYSIS_RATE, factor)
             samples = normalise_loudness(samples)
             pitch = median_pitch_hz(samples)
-            embedding = speaker_embedding(samples)
-            closest = {g: max(cosine(embedding, e) for gg, e in references if gg == g)
-                       for g in ("male", "female")}  # fmt: skip
-            rows.append((clip.speaker, clip.gender, label, pitch, closest["male"] -
-                         closest["female"], pitch_gender(pitch),
-                         voice_gender(embedding, pitch, references)))  # fmt: skip
+            rows.append((clip.speaker, clip.gender, label, pitch, neutral_margin(samples),
+                         pitch_gender(pitch),
+                         as_heard_gender(speaker_embedding(samples), pitch, references),
+                         _gender(samples, speech_mask(samples))))  # fmt: skip
     print(
-        "| speaker | gender | condition | pitch Hz | margin (male - female) | by pitch | "
-        "by voice |\n|---|---|---|---|---|---|---|"
+        "| speaker | gender | condition | pitch Hz | margin at neutral pitch (male - female) | "
+        "by pitch | as heard | at neutral pitch |\n|---|---|---|---|---|---|---|---|"
     )
-    for speaker, gender, label, pitch, margin, by_pitch, by_voice in rows:
-        print(
-            f"| {speaker} | {gender} | {label} | {pitch:.0f} | {margin:+.3f} | "
-            f"{by_pitch} | {by_voice} |"
-        )
-    print(f"\nmargin {CLEAR_MARGIN}")
+    for speaker, gender, label, pitch, margin, *told in rows:
+        print(f"| {speaker} | {gender} | {label} | {pitch:.0f} | {margin:+.3f} | "
+              + " | ".join(told) + " |")  # fmt: skip
+    print(f"\nbias {MALE_BIAS}, margin {CLEAR_MARGIN}, neutral pitch {NEUTRAL_PITCH_HZ} Hz")
     print(
-        "| condition | clips | right by pitch alone | right by voice (pitch breaks ties) |\n"
-        "|---|---|---|---|"
+        "| condition | clips | right by pitch alone | right by the voice as heard (before) | "
+        "right by the voice at a neutral pitch (now) |\n|---|---|---|---|---|"
     )
-    for label in ("as recorded", "pitch x1.35", "pitch x0.75"):
-        chosen = [r for r in rows if r[2] == label]
-        print(
-            f"| {label} | {len(chosen)} | {sum(r[5] == r[1] for r in chosen)} | "
-            f"{sum(r[6] == r[1] for r in chosen)} |"
-        )
+    for label in CONDITIONS:
+        for gender in ("female", "male"):
+            of = [r for r in rows if r[2] == label and r[1] == gender]
+            right = [sum(r[column] == gender for r in of) for column in (5, 6, 7)]
+            print(f"| {label} | {len(of)} {gender} | " + " | ".join(map(str, right)) + " |")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
 """The shipped base-voice measurements are the engines' current voices, not an older rendering.
 
-Their embeddings choose a fresh install's base voice and gender before anything is measured,
-and their renderings are what a fresh install's clones convert toward the speaker; a change to
-how an engine speaks the measurement text must come with new ones (``python -m
-bench.base_embeddings``) and a new measurement version, or fresh installs clone from a voice
-that is no longer spoken.
+Their embeddings choose a fresh install's base voice before anything is measured, the English
+ones at the neutral pitch tell a clone's gender, and their renderings are what a fresh
+install's clones convert toward the speaker; a change to how an engine speaks the measurement
+text must come with new ones (``python -m bench.base_embeddings``) and a new measurement
+version, or fresh installs clone from a voice that is no longer spoken.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from __future__ import annotations
 import pytest
 
 from voxhub.audio.analysis import resample
+from voxhub.audio.gender import neutral_pitch_embedding
 from voxhub.audio.speaker import EMBEDDING_RATE, cosine, speaker_embedding
 from voxhub.workers.cloning import (
     BaseVoice,
     _render_measurement,
     _shipped,
     _shipped_embeddings,
+    gender_references,
     measure_text,
     shipped_key,
 )
@@ -43,3 +45,16 @@ def test_a_kokoro_voice_sounds_as_its_shipped_embedding_says(
     assert abs(len(shipped_rendering.samples) / len(rendered.samples) - 1) < 0.02
     heard = speaker_embedding(resample(shipped_rendering.samples, rendered.rate, EMBEDDING_RATE))
     assert cosine(heard, rendered.embedding) > 0.995
+
+
+def test_the_gender_references_are_the_shipped_english_voices_at_the_neutral_pitch() -> None:
+    init_worker(None)
+    references = gender_references()
+    assert sorted(gender for gender, _ in references) == ["female"] * 4 + ["male"] * 2
+    kumo = BaseVoice("kokoro", "jm_kumo.en", "male", "English", measure_text("en"))
+    shipped = _shipped(kumo)
+    assert shipped is not None
+    neutral = neutral_pitch_embedding(resample(shipped.samples, shipped.rate, EMBEDDING_RATE))
+    closest = max(references, key=lambda reference: cosine(neutral, reference[1]))
+    assert closest[0] == "male"
+    assert cosine(neutral, closest[1]) > 0.995

@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from tests.audio_fixtures import SENTENCES, resample, wav_bytes
+from voxhub.audio.analysis import median_pitch_hz, speech_mask
+from voxhub.audio.conversion import pitch_scaled
+from voxhub.audio.gender import neutral_pitch_embedding, pitch_gender
 from voxhub.audio.speaker import (
     EMBEDDING_RATE,
     cosine,
@@ -13,11 +16,11 @@ from voxhub.audio.speaker import (
     second_speaker_seconds,
     speaker_embedding,
 )
-from voxhub.engines import EspeakEngine, PiperEngine
-from voxhub.workers.cloning import CloneJob, process_clone
+from voxhub.engines import EspeakEngine, KokoroEngine, PiperEngine
+from voxhub.workers.cloning import CloneJob, _gender, process_clone
 
 
-def _spoken(engine: PiperEngine | EspeakEngine, voice: str, text: str) -> np.ndarray:  # type: ignore[type-arg]
+def _spoken(engine: PiperEngine | EspeakEngine | KokoroEngine, voice: str, text: str) -> np.ndarray:  # type: ignore[type-arg]
     audio = engine.synthesize(text, voice, 1.0)
     return resample(audio.samples, audio.sample_rate, EMBEDDING_RATE)
 
@@ -71,3 +74,24 @@ def test_a_clone_of_two_people_fails_with_a_message() -> None:
     assert outcome.failure is not None
     assert outcome.failure.startswith("More than one person seems to speak")
     assert "Record one person" in outcome.failure
+
+
+@pytest.mark.parametrize(
+    ("engine", "voice", "pitch_hz", "expected"),
+    [
+        (PiperEngine, "en_US-joe-medium", 190.0, "male"),  # a man speaking up, as to a crowd
+        (KokoroEngine, "jf_alpha.en", 140.0, "female"),  # a woman speaking low
+    ],
+)
+def test_gender_is_the_voices_not_the_pitchs(
+    engine: type[PiperEngine | KokoroEngine], voice: str, pitch_hz: float, expected: str
+) -> None:
+    spoken = np.concatenate([_spoken(engine(), voice, text) for text in SENTENCES[:3]])
+    moved = pitch_scaled(spoken, EMBEDDING_RATE, pitch_hz / median_pitch_hz(spoken))
+    assert pitch_gender(median_pitch_hz(moved)) != expected  # pitch alone gets it wrong
+    assert _gender(moved, speech_mask(moved)) == expected
+    # at the neutral pitch the moved voice is still the same voice; as heard it drifts away
+    as_heard = cosine(speaker_embedding(spoken), speaker_embedding(moved))
+    neutral = cosine(neutral_pitch_embedding(spoken), neutral_pitch_embedding(moved))
+    assert neutral > 0.94
+    assert neutral > as_heard + 0.05

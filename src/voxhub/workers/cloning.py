@@ -3,8 +3,9 @@
 1. decode the sample (first 3 minutes), judge it (speech found, silence, clipping, noise, a
    second voice) — a refusal ends the clone as failed with a message for a person;
 2. normalise its loudness; estimate the speaker's bandwidth and speaker embedding
-   (``audio/speaker.py``), and the gender: the closer of the candidates' genders by embedding,
-   the pitch breaking a tie (``audio/gender.py``);
+   (``audio/speaker.py``), and the gender: 12 s of the sample and the English base voices
+   (shipped), all moved to one pitch, the closer gender by embedding, the pitch breaking a tie
+   (``audio/gender.py``);
 3. choose the base voice: among the clone language's voices of the best kind (neural where
    any speaks it: a converted neural voice stays intelligible where a formant voice that happens
    to be closer would not), the one whose speaker embedding is closest to the sample's;
@@ -60,7 +61,7 @@ from voxhub.audio.conversion import (
     speaker_statistics_and_frames,
     voice_statistics,
 )
-from voxhub.audio.gender import voice_gender
+from voxhub.audio.gender import neutral_pitch_embedding, voice_gender
 from voxhub.audio.speaker import (
     EMBEDDING_RATE,
     cosine,
@@ -76,6 +77,7 @@ __all__ = [
     "BaseVoice",
     "CloneJob",
     "CloneOutcome",
+    "gender_references",
     "measure_text",
     "measure_voices",
     "process_clone",
@@ -90,6 +92,7 @@ SEVERAL_SPEAKERS = (
 _STRENGTHS = (0.5, 1.0)
 _SEARCH_SECONDS = 8
 _CONVERSION_SECONDS = 30
+_GENDER_SECONDS = 12
 # Part of every kept and shipped measurement's key: raise it when an engine's rendering of the
 # measurement texts changes (2: Kokoro's English dropped eSpeak's ʲ and slowed to 0.9).
 _MEASURE_VERSION = 2
@@ -352,6 +355,25 @@ def _conversion_stretch(samples: Any, speech: Any) -> Any:
     return samples[start : start + _CONVERSION_SECONDS * EMBEDDING_RATE]
 
 
+@cache
+def gender_references() -> tuple[tuple[str, Any], ...]:
+    """The labelled references gender is told against: the English neural base voices'
+    measurement renderings at the neutral pitch, embedded (``gender_references.json``, written
+    by ``python -m bench.base_embeddings``). English for every clone: the calibration set's
+    French, Italian, Russian and Spanish voices were told against them."""
+    table = resources.files("voxhub.workers").joinpath("gender_references.json").read_text()
+    return tuple((entry["gender"], np.asarray(entry["embedding"], np.float32))
+                 for entry in json.loads(table).values())  # fmt: skip
+
+
+def _gender(samples: Any, speech: Any) -> str:
+    """The speaker's gender, told from ``_GENDER_SECONDS`` of the stretch the conversion
+    measures, at the neutral pitch (``audio/gender.py``)."""
+    excerpt = _conversion_stretch(samples, speech)[: _GENDER_SECONDS * EMBEDDING_RATE]
+    embedding = neutral_pitch_embedding(excerpt)
+    return voice_gender(embedding, median_pitch_hz(samples), gender_references())
+
+
 def _band(samples: Any) -> int:
     """The reference's bandwidth, rounded down to 250 Hz (so measurements can be reused)."""
     return int(bandwidth_hz(samples, EMBEDDING_RATE) // 250 * 250)
@@ -370,8 +392,7 @@ def process_clone(job: CloneJob) -> CloneOutcome:
         return CloneOutcome(failure=SEVERAL_SPEAKERS.format(seconds=other))
     embedding = speaker_embedding(samples)
     base, similarity = choose_base(job.candidates, embedding)
-    references = [(c.gender, _embedding(c)) for c in job.candidates]
-    gender = voice_gender(embedding, median_pitch_hz(samples), references)
+    gender = _gender(samples, speech)
     band = _band(samples)
     source = _base_statistics(base, band)
     rate = source["rate"]
