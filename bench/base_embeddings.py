@@ -1,5 +1,7 @@
 """Write the shipped neural voices' measurements: ``src/voxhub/workers/base_embeddings.json``
-(their embeddings), ``src/voxhub/workers/base_measurements/*.flac`` (their renderings) and
+(their embeddings), ``src/voxhub/workers/base_renderings/*.flac`` (their renderings of the
+measurement text, and of each preview sentence of their language: what a clone's preview and
+a public voice's preview read instead of speaking) and
 ``src/voxhub/workers/gender_references.json`` (the English ones at the neutral pitch, what a
 clone's gender is told against).
 
@@ -12,6 +14,7 @@ the voice is rendered at clone time). Files of older versions are removed.
 
     python -m bench.base_embeddings                       # from the repository root
     python -m bench.base_embeddings --gender-references   # from the shipped renderings
+    python -m bench.base_embeddings --previews            # the preview sentences only
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from voxhub.audio.analysis import ANALYSIS_RATE, resample
 from voxhub.audio.encode import FORMATS, StreamingEncoder
 from voxhub.audio.gender import neutral_pitch_embedding
 from voxhub.engines import installed_engines
+from voxhub.services.previews import preview_sentence
 from voxhub.workers.cloning import (
     BaseVoice,
     _measure,
@@ -33,10 +37,13 @@ from voxhub.workers.cloning import (
     shipped_key,
     shipped_rendering_name,
 )
+from voxhub.workers.render import engine_named
+from voxhub.workers.render import shipped_rendering_name as piece_rendering_name
+from voxhub.workers.script import Piece, parse_input
 from voxhub.workers.state import init_worker
 
 TARGET = Path(__file__).parent.parent / "src/voxhub/workers/base_embeddings.json"
-RENDERINGS = TARGET.parent / "base_measurements"
+RENDERINGS = TARGET.parent / "base_renderings"
 GENDER_TARGET = TARGET.parent / "gender_references.json"
 _CODES = {"English": "en", "Japanese": "ja"}
 
@@ -84,10 +91,25 @@ def write_gender_references() -> None:
     GENDER_TARGET.write_text(_json_lines(table))
 
 
+def write_previews() -> None:
+    """Each neural voice's rendering of each preview sentence of its language, as the engine
+    speaks it (before silence is trimmed)."""
+    for base in neural_voices():
+        script = parse_input(preview_sentence(_CODES[base.language]), "text", pauses=True)
+        for piece in (part for part in script.parts if isinstance(part, Piece)):
+            spoken = engine_named(base.engine).synthesize(piece.text, base.voice_key, 1.0)
+            name = piece_rendering_name(base.engine, base.voice_key, piece.text)
+            (RENDERINGS / name).write_bytes(_flac(spoken.samples, spoken.sample_rate))
+        print(f"{base.engine}/{base.voice_key}: preview", flush=True)
+
+
 def main() -> None:
     init_worker(str(cache_dir().parent / "models"))
     if "--gender-references" in sys.argv[1:]:
         write_gender_references()
+        return
+    if "--previews" in sys.argv[1:]:
+        write_previews()
         return
     table = {}
     RENDERINGS.mkdir(exist_ok=True)
@@ -101,6 +123,7 @@ def main() -> None:
         )
         print(shipped_key(base), flush=True)
     TARGET.write_text(_json_lines(table))
+    write_previews()
     write_gender_references()
 
 

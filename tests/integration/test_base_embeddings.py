@@ -14,6 +14,8 @@ import pytest
 from voxhub.audio.analysis import resample
 from voxhub.audio.gender import neutral_pitch_embedding
 from voxhub.audio.speaker import EMBEDDING_RATE, cosine, speaker_embedding
+from voxhub.engines import KokoroEngine
+from voxhub.services.previews import preview_sentence
 from voxhub.workers.cloning import (
     BaseVoice,
     _render_measurement,
@@ -23,6 +25,8 @@ from voxhub.workers.cloning import (
     measure_text,
     shipped_key,
 )
+from voxhub.workers.render import shipped_rendering
+from voxhub.workers.script import Piece, parse_input
 from voxhub.workers.state import init_worker
 
 
@@ -58,3 +62,20 @@ def test_the_gender_references_are_the_shipped_english_voices_at_the_neutral_pit
     closest = max(references, key=lambda reference: cosine(neutral, reference[1]))
     assert closest[0] == "male"
     assert cosine(neutral, closest[1]) > 0.995
+
+
+@pytest.mark.parametrize(("voice_key", "code"), [("jm_kumo.en", "en"), ("jf_alpha", "ja")])
+def test_a_shipped_preview_sentence_is_what_the_voice_says_now(voice_key: str, code: str) -> None:
+    init_worker(None)
+    script = parse_input(preview_sentence(code), "text", pauses=True)
+    longest = max((p.text for p in script.parts if isinstance(p, Piece)), key=len)
+    shipped = shipped_rendering("kokoro", voice_key, longest)
+    assert shipped is not None, "no shipped rendering under the current version"
+    spoken = KokoroEngine().synthesize(longest, voice_key, 1.0)
+    assert shipped.sample_rate == spoken.sample_rate
+    assert abs(len(shipped.samples) / len(spoken.samples) - 1) < 0.02
+    heard = [
+        speaker_embedding(resample(a.samples, a.sample_rate, EMBEDDING_RATE))
+        for a in (shipped, spoken)
+    ]
+    assert cosine(*heard) > 0.99

@@ -22,8 +22,11 @@ from voxhub.audio.analysis import decode_sample
 from voxhub.engines import EspeakEngine, PiperEngine
 from voxhub.ids import public_voice_id
 from voxhub.services import Services
+from voxhub.services import clones as clones_service
 from voxhub.services.catalog import sync_catalog
+from voxhub.services.previews import preview_sentence
 from voxhub.store import MemoryStore
+from voxhub.workers.cloning import CloneJob, CloneOutcome, process_clone
 
 JOE = public_voice_id("piper", "en_US-joe-medium")
 
@@ -352,3 +355,26 @@ def test_a_blending_clone_keeps_its_frames_beside_its_record_and_speaks_without_
     with caplog.at_level("ERROR", logger="voxhub.services.speech"):
         assert speak().status_code == 200  # the voice, without its blending
     assert "a clone's file is missing" in caplog.text
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_a_clones_preview_says_its_languages_sentence(
+    clone_client: TestClient,
+    clone_services: Services,
+    key: str,
+    reference_wav: bytes,
+    language: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    plans: list[CloneJob] = []
+
+    def recording(plan: CloneJob) -> CloneOutcome:
+        plans.append(plan)
+        return process_clone(plan)
+
+    monkeypatch.setattr(clones_service, "process_clone", recording)
+    accepted = clone(clone_client, key, b64(reference_wav), language=language)
+    assert accepted.status_code == 200, accepted.text
+    assert run_next_job(clone_services) is True
+    assert [plan.preview_text for plan in plans] == [preview_sentence(language)]
+    assert preview_sentence(language) != preview_sentence("xx")  # not the numbers

@@ -10,13 +10,16 @@ import pytest
 
 from tests.unit.conftest import unit_services
 from voxhub.audio.analysis import SPEECH_WINDOW
-from voxhub.engines import EspeakEngine, KokoroEngine, PiperEngine
+from voxhub.engines import EspeakEngine, KokoroEngine, PieceAudio, PiperEngine, VoiceProfile
 from voxhub.services import Services
 from voxhub.services.catalog import sync_catalog
+from voxhub.services.previews import preview_sentence
 from voxhub.store import MemoryStore
 from voxhub.workers import cloning
 from voxhub.workers.cloning import BaseVoice, choose_base
-from voxhub.workers.state import init_worker
+from voxhub.workers.render import RenderJob, render_preview, shipped_rendering
+from voxhub.workers.script import Piece, parse_input
+from voxhub.workers.state import current, init_worker
 
 _MEASURE = cloning._measure  # the real one: the fixture below stands in for it in most tests
 
@@ -211,3 +214,45 @@ def test_a_short_sample_is_measured_whole() -> None:
     assert len(cloning._conversion_stretch(samples, speech)) == len(samples)
     quiet = np.zeros(len(samples) // SPEECH_WINDOW, bool)
     assert len(cloning._conversion_stretch(samples, quiet)) == len(samples)
+
+
+def test_every_shipped_neural_voice_has_its_preview_sentences_in_the_package(
+    clone_services: Services,
+) -> None:
+    for code in ("en", "ja"):
+        script = parse_input(preview_sentence(code), "text", pauses=True)
+        pieces = [part.text for part in script.parts if isinstance(part, Piece)]
+        assert len(pieces) == 3
+        for candidate in clone_services.clones.candidates(code):
+            for text in pieces:
+                shipped = shipped_rendering(candidate.engine, candidate.voice_key, text)
+                assert shipped is not None, (candidate, text)
+                assert shipped.sample_rate in (22050, 24000)
+                assert 0.3 * shipped.sample_rate < len(shipped.samples) < 5 * shipped.sample_rate
+
+
+class _Speaking(PiperEngine):
+    """Piper, counting what it is asked to speak."""
+
+    spoken: list[str] = []
+
+    def synthesize(self, text: str, voice_key: str, speed: float) -> PieceAudio:
+        self.spoken.append(text)
+        return super().synthesize(text, voice_key, speed)
+
+
+def test_a_preview_reads_shipped_pieces_and_speaks_only_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    init_worker(None)
+    _Speaking.spoken = []
+    monkeypatch.setitem(current().engines, "piper", _Speaking())  # type: ignore[arg-type]
+    profile = VoiceProfile("piper", "en_US-joe-medium")
+    text = preview_sentence("en") + " Nothing ships for this one."
+    longer = render_preview(RenderJob(parse_input(text, "text", pauses=True), profile))
+    assert _Speaking.spoken == ["Nothing ships for this one."]
+    read = render_preview(
+        RenderJob(parse_input(preview_sentence("en"), "text", pauses=True), profile)
+    )
+    assert _Speaking.spoken == ["Nothing ships for this one."]  # nothing more was spoken
+    assert 2.0 < read.duration < longer.duration - 1.0

@@ -36,7 +36,7 @@ from voxhub.metrics import NO_METRICS, Metrics
 from voxhub.services.assets import AssetService, stored_type
 from voxhub.services.fetch import UrlFetcher
 from voxhub.services.identifiers import could_be_stored
-from voxhub.services.previews import VoiceMeasurer, preview_text
+from voxhub.services.previews import VoiceMeasurer, preview_sentence
 from voxhub.services.voices import OVERDUE_MESSAGE, VoiceService
 from voxhub.services.webhooks import WebhookService
 from voxhub.storage import Storage
@@ -178,6 +178,13 @@ class CloneService:
             for v in voices
         )
 
+    def _preview_text(self, language: str) -> str:
+        """What a clone's preview says: the preview sentence of its language (a clone has no
+        locale of its own; its language's public voices have)."""
+        codes = [_code(v) for v in self._voices.public_voices
+                 if v.language.casefold() == language.casefold() and v.locale]  # fmt: skip
+        return preview_sentence(codes[0] if codes else language)
+
     async def _audio(self, account_id: str, request: CloneRequest) -> bytes:
         if request.source == "asset_id":
             try:
@@ -274,7 +281,7 @@ class CloneService:
         if audio is None:
             return CloneOutcome(failure="The uploaded sample was lost. Please upload it again.")
         language = voice.language if voice.locale is None else voice.locale
-        plan = CloneJob(audio, self.candidates(language), preview_text(voice),
+        plan = CloneJob(audio, self.candidates(language), self._preview_text(language),
                         self._limits.frame_blend, clone_folder(voice.voice_id))  # fmt: skip
         return await self._runner.run(process_clone, plan)
 

@@ -23,10 +23,17 @@ from voxhub.services.voices import VoiceService
 from voxhub.storage import Storage
 from voxhub.storage.layout import public_preview_key
 from voxhub.workers.pool import JobRunner
-from voxhub.workers.render import NothingSpoken, RenderJob, render
+from voxhub.workers.render import NothingSpoken, RenderJob, render_preview
 from voxhub.workers.script import parse_input
 
-__all__ = ["PREVIEW_JOB", "PreviewService", "VoiceMeasurer", "preview_key", "preview_text"]
+__all__ = [
+    "PREVIEW_JOB",
+    "PreviewService",
+    "VoiceMeasurer",
+    "preview_key",
+    "preview_sentence",
+    "preview_text",
+]
 
 PREVIEW_JOB = "preview"
 
@@ -45,8 +52,13 @@ _SENTENCES = {
 _NUMBERS = "1, 2, 3, 4, 5. 6, 7, 8, 9, 10."
 
 
+def preview_sentence(language_code: str) -> str:
+    """What a preview says in a language (``en``, ``ja``…)."""
+    return _SENTENCES.get(language_code.lower(), _NUMBERS)
+
+
 def preview_text(voice: Voice) -> str:
-    return _SENTENCES.get((voice.locale or "").split("-")[0].lower(), _NUMBERS)
+    return preview_sentence((voice.locale or "").split("-")[0])
 
 
 def preview_key(voice: Voice) -> str:
@@ -123,7 +135,7 @@ class PreviewService:
             return None
         script = parse_input(preview_text(voice), "text", pauses=False)
         try:
-            result = await self._pool.run(render, RenderJob(script, profile_of(voice)))
+            result = await self._pool.run(render_preview, RenderJob(script, profile_of(voice)))
         except NothingSpoken:  # it cannot read the preview text's digits: no preview, ever
             return "The voice makes no sound for the preview text."
         await asyncio.to_thread(self._storage.put, key, result.audio)

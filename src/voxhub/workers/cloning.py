@@ -16,15 +16,17 @@
    not in its record) by the similarity of the converted base voice to the speaker,
    measured with the pipeline's own encoder; an operator's converter
    (``engines/converters.py``) that comes closer still is kept instead;
-5. render the preview in the cloned voice.
+5. render the preview in the cloned voice: the base voice's shipped rendering of the preview
+   sentences (``render_preview``) converted, so a clone from a shipped voice loads no speech
+   model.
 
 A base voice is measured on its own rendering of a fixed text, once: the rendering and its
 embedding are kept in memory and, when the worker has a model directory, on disk under
 ``voice-measurements/``, so a restart does not pay for it again. The shipped neural voices'
 measurements come with the package — their embeddings (``base_embeddings.json``) and their
-renderings (``base_measurements/*.flac``, ~0.4 MB a voice) — so the first clone of a fresh
-install renders nothing but its preview; a voice with nothing shipped is rendered when a
-clone first needs it.
+renderings (``base_renderings/*.flac``, ~0.5 MB a voice with the preview sentences) — so the
+first clone of a fresh install synthesizes nothing; a voice with nothing shipped is rendered
+when a clone first needs it.
 """
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ from voxhub.audio.analysis import (
     SampleRejected,
     analyse,
     check_sample,
-    decode_at_own_rate,
     decode_sample,
     median_pitch_hz,
     normalise_loudness,
@@ -69,7 +70,15 @@ from voxhub.audio.speaker import (
     speaker_embedding,
 )
 from voxhub.engines import VoiceProfile, profile_json, with_stored
-from voxhub.workers.render import RenderJob, engine_named, model_dir, render
+from voxhub.workers.render import (
+    RENDERING_VERSION,
+    RenderJob,
+    engine_named,
+    model_dir,
+    render_preview,
+    shipped_rendering,
+)
+from voxhub.workers.render import shipped_rendering_name as _rendering_name
 from voxhub.workers.script import Piece, parse_input
 from voxhub.workers.state import current
 
@@ -93,9 +102,7 @@ _STRENGTHS = (0.5, 1.0)
 _SEARCH_SECONDS = 8
 _CONVERSION_SECONDS = 30
 _GENDER_SECONDS = 12
-# Part of every kept and shipped measurement's key: raise it when an engine's rendering of the
-# measurement texts changes (2: Kokoro's English dropped eSpeak's ʲ and slowed to 0.9).
-_MEASURE_VERSION = 2
+_MEASURE_VERSION = RENDERING_VERSION  # part of every kept and shipped measurement's key
 _MEASURE_TEXTS = {
     "en": (
         "The old lighthouse keeper climbed the stairs every evening to light the lamp. Ships "
@@ -195,19 +202,17 @@ def _kept(path: Path | None) -> _Measured | None:
 
 
 def shipped_rendering_name(base: BaseVoice) -> str:
-    """The file under ``base_measurements/`` that holds a base voice's shipped rendering."""
-    text = hashlib.sha256(base.text.encode()).hexdigest()[:16]
-    return f"{base.engine}.{base.voice_key}.{text}.v{_MEASURE_VERSION}.flac"
+    """The file under ``base_renderings/`` that holds a base voice's shipped measurement."""
+    return _rendering_name(base.engine, base.voice_key, base.text)
 
 
 def _shipped(base: BaseVoice) -> _Measured | None:
     """The rendering shipped with the package (written by ``python -m bench.base_embeddings``
     as a clone job renders it), with its shipped embedding."""
-    file = resources.files("voxhub.workers").joinpath("base_measurements")
-    file = file.joinpath(shipped_rendering_name(base))
-    if not file.is_file():
+    shipped = shipped_rendering(base.engine, base.voice_key, base.text)
+    if shipped is None:
         return None
-    samples, rate = decode_at_own_rate(file.read_bytes())
+    samples, rate = shipped.samples, shipped.sample_rate
     embedding = _shipped_embeddings().get(shipped_key(base))
     return _Measured(samples, rate, _embedded(samples, rate) if embedding is None else embedding)
 
@@ -409,7 +414,7 @@ def process_clone(job: CloneJob) -> CloneOutcome:
         (transform, kept, converted_similarity), files = plugin, {}
     profile = VoiceProfile(base.engine, base.voice_key, transform, kept)
     script = parse_input(job.preview_text, "text", pauses=True)
-    preview = render(RenderJob(script, with_stored(profile, _by_name(kept, files))))
+    preview = render_preview(RenderJob(script, with_stored(profile, _by_name(kept, files))))
     stored = profile_json(
         profile,
         speaker_embedding=[round(float(v), 5) for v in embedding],

@@ -4,21 +4,31 @@ Pieces are synthesized one at a time, trimmed of their own leading and trailing 
 transformed by the voice's profile, faded at the edges and streamed into the encoder, so memory
 holds one piece and the encoded file, whatever the text's length. Between sentences goes a
 short pause; an SSML break is a pause of exactly its length.
+
+A few renderings ship with the package (``base_renderings/``, written by ``python -m
+bench.base_embeddings``): the neural voices speaking the texts every clone needs — the
+measurement text and the preview sentences. A preview (``render_preview``) reads a piece from
+there when it ships rather than speak it, so a clone of a shipped voice, and a public voice's
+preview, load no speech model at all.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from voxhub.audio import FORMATS, StreamingEncoder, fade_edges, silence, trim_silence
-from voxhub.engines import Engine, PieceAudio, Samples, VoiceProfile, apply_transform
+from voxhub.audio.analysis import decode_at_own_rate
+from voxhub.engines import Engine, EngineVoice, PieceAudio, Samples, VoiceProfile, apply_transform
 from voxhub.workers.script import SENTENCE_PAUSE, Pause, Piece, Script
 from voxhub.workers.state import current, init_worker
 
 __all__ = [
+    "RENDERING_VERSION",
     "NothingSpoken",
     "RenderJob",
     "RenderResult",
@@ -28,9 +38,16 @@ __all__ = [
     "init_worker",
     "model_dir",
     "render",
+    "render_preview",
+    "shipped_rendering",
+    "shipped_rendering_name",
     "spoken_parts",
     "warm_up",
 ]
+
+# Part of every shipped rendering's name (and of a kept measurement's): raise it when an engine's
+# rendering of a shipped text changes (2: Kokoro's English dropped eSpeak's ʲ and slowed to 0.9).
+RENDERING_VERSION = 2
 
 
 class NothingSpoken(ValueError):
@@ -83,6 +100,47 @@ def warm_up(profile: VoiceProfile) -> int:
     """Load an engine's model (a worker's first job): returns the worker's process id."""
     _engine(profile.engine).synthesize("Ready.", profile.voice_key, 1.0)
     return os.getpid()
+
+
+def shipped_rendering_name(engine: str, voice_key: str, text: str) -> str:
+    """The file under ``base_renderings/`` that holds a voice's shipped rendering of a text."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"{engine}.{voice_key}.{digest}.v{RENDERING_VERSION}.flac"
+
+
+def shipped_rendering(engine: str, voice_key: str, text: str) -> PieceAudio | None:
+    """A voice's rendering of a text (at speed 1) as it ships with the package, if it does."""
+    folder = resources.files("voxhub.workers").joinpath("base_renderings")
+    file = folder.joinpath(shipped_rendering_name(engine, voice_key, text))
+    if not file.is_file():
+        return None
+    samples, rate = decode_at_own_rate(file.read_bytes())
+    return PieceAudio(samples, rate)
+
+
+class _ShippedFirst(Engine):
+    """An engine that reads a piece from the package when its rendering ships, and speaks it
+    otherwise. Shipped pieces carry no word spans, so it does not align."""
+
+    aligns = False
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.name = engine.name
+        self.neural = engine.neural
+
+    def voices(self) -> list[EngineVoice]:
+        return self._engine.voices()
+
+    def synthesize(self, text: str, voice_key: str, speed: float) -> PieceAudio:
+        shipped = shipped_rendering(self.name, voice_key, text) if speed == 1.0 else None
+        return shipped or self._engine.synthesize(text, voice_key, speed)
+
+
+def render_preview(job: RenderJob) -> RenderResult:
+    """``render`` for a preview: each piece whose rendering ships is read, not spoken."""
+    name = job.profile.engine
+    return render(job, {name: _ShippedFirst(engine_named(name))})
 
 
 class _Timeline:
