@@ -256,3 +256,33 @@ def test_a_preview_reads_shipped_pieces_and_speaks_only_the_rest(
     )
     assert _Speaking.spoken == ["Nothing ships for this one."]  # nothing more was spoken
     assert 2.0 < read.duration < longer.duration - 1.0
+
+
+def test_no_conversion_competes_on_the_same_excerpt_the_conversions_are_scored_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The base voice's whole measurement may sound closer to the speaker than its excerpt
+    does; the conversions of the excerpt are measured against the excerpt unconverted."""
+    rate = 100
+    excerpt = np.zeros(cloning._SEARCH_SECONDS * rate, np.float32)
+    whole = cloning._Measured(np.concatenate([excerpt, np.ones(rate, np.float32)]), rate,
+                              np.asarray([1.0, 0.0, 0.0]))  # fmt: skip
+    monkeypatch.setattr(cloning, "_measure", lambda base: whole)
+
+    def converted(samples: object, rate: int, variants: list[dict[str, float]]) -> list[object]:
+        return [np.full(len(excerpt), v["strength"] + v["blend"], np.float32) for v in variants]
+
+    monkeypatch.setattr(cloning, "convert_variants", converted)
+    scores = {0.0: 0.45, 0.5: 0.44, 1.0: 0.43, 1.1: 0.46, 1.6: 0.47}  # by strength + blend
+    monkeypatch.setattr(
+        cloning, "_closeness", lambda speech, r, e: scores[round(float(speech[0]), 2)]
+    )
+    chosen, similarity, unconverted = cloning._best_conversion(
+        _CANDIDATES[0], {}, np.asarray([1.0, 0.0, 0.0]), frame_blend=0.6
+    )
+    assert (chosen, similarity, unconverted) == ({"strength": 1.0, "blend": 0.6}, 0.47, 0.45)
+    scores[0.0] = 0.5  # the excerpt unconverted is closest: no conversion
+    chosen, similarity, _ = cloning._best_conversion(
+        _CANDIDATES[0], {}, np.asarray([1.0, 0.0, 0.0]), frame_blend=0.6
+    )
+    assert (chosen, similarity) == ({"strength": 0.0, "blend": 0.0}, 0.5)
