@@ -183,7 +183,7 @@ class CloneService:
         locale of its own; its language's public voices have)."""
         codes = [_code(v) for v in self._voices.public_voices
                  if v.language.casefold() == language.casefold() and v.locale]  # fmt: skip
-        return preview_sentence(codes[0] if codes else language)
+        return preview_sentence(codes[0] if codes else language.split("-", 1)[0])
 
     async def _audio(self, account_id: str, request: CloneRequest) -> bytes:
         if request.source == "asset_id":
