@@ -38,10 +38,11 @@ from voxhub.audio.gender import (
     CLEAR_MARGIN,
     MALE_BIAS,
     NEUTRAL_PITCH_HZ,
+    gender_margin,
     neutral_pitch_embedding,
     pitch_gender,
 )
-from voxhub.audio.speaker import cosine, speaker_embedding
+from voxhub.audio.speaker import speaker_embedding
 from voxhub.engines import installed_engines
 from voxhub.workers.cloning import (
     _GENDER_SECONDS,
@@ -129,17 +130,16 @@ def english_references() -> list[tuple[str, Signal]]:
 def as_heard_gender(embedding: Signal, pitch: float, references: list[tuple[str, Signal]]) -> str:
     """The rule before the neutral pitch: the embedding as heard against the references as
     rendered, the closer gender by 0.03 or more, else the pitch."""
-    closest = {g: max(cosine(embedding, e) for gg, e in references if gg == g)
-               for g in ("male", "female")}  # fmt: skip
-    margin = closest["male"] - closest["female"]
+    margin = gender_margin(embedding, references)
+    assert margin is not None  # both genders among the English voices
     return pitch_gender(pitch) if abs(margin) < 0.03 else ("male" if margin > 0 else "female")
 
 
 def neutral_margin(samples: Signal) -> float:
     embedding = neutral_pitch_embedding(samples[: _GENDER_SECONDS * ANALYSIS_RATE])
-    closest = {g: max(cosine(embedding, e) for gg, e in gender_references() if gg == g)
-               for g in ("male", "female")}  # fmt: skip
-    return closest["male"] - closest["female"]
+    margin = gender_margin(embedding, gender_references())
+    assert margin is not None
+    return margin
 
 
 CONDITIONS = ("as recorded", "pitch x1.35", "pitch x0.75", ACROSS)

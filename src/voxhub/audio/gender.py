@@ -32,6 +32,7 @@ __all__ = [
     "NEUTRAL_PITCH_HZ",
     "WOMEN_ONLY_ABOVE_HZ",
     "at_neutral_pitch",
+    "gender_margin",
     "neutral_pitch_embedding",
     "pitch_gender",
     "voice_gender",
@@ -65,6 +66,16 @@ def neutral_pitch_embedding(samples: Samples) -> Any:
     return speaker_embedding(normalise_loudness(at_neutral_pitch(samples)))
 
 
+def gender_margin(embedding: Any, references: Sequence[tuple[str | None, Any]]) -> float | None:
+    """How much closer the closest male reference is than the closest female one (None
+    without references of both genders)."""
+    closest: dict[str, float] = {}
+    for gender, reference in references:
+        if gender in ("male", "female"):
+            closest[gender] = max(closest.get(gender, -1.0), cosine(embedding, reference))
+    return closest["male"] - closest["female"] if len(closest) == 2 else None
+
+
 def voice_gender(
     neutral_embedding: Any, pitch_hz: float, references: Sequence[tuple[str | None, Any]]
 ) -> str:
@@ -74,12 +85,7 @@ def voice_gender(
     one gender speaks at decides alone."""
     if 0 < pitch_hz < MEN_ONLY_BELOW_HZ or pitch_hz > WOMEN_ONLY_ABOVE_HZ:
         return pitch_gender(pitch_hz)
-    closest: dict[str, float] = {}
-    for gender, reference in references:
-        if gender in ("male", "female"):
-            closest[gender] = max(closest.get(gender, -1.0), cosine(neutral_embedding, reference))
-    if len(closest) == 2:
-        margin = closest["male"] - closest["female"] - MALE_BIAS
-        if abs(margin) >= CLEAR_MARGIN:
-            return "male" if margin > 0 else "female"
+    margin = gender_margin(neutral_embedding, references)
+    if margin is not None and abs(margin - MALE_BIAS) >= CLEAR_MARGIN:
+        return "male" if margin > MALE_BIAS else "female"
     return pitch_gender(pitch_hz)
