@@ -5,14 +5,16 @@ a public voice's preview read instead of speaking) and
 ``src/voxhub/workers/gender_references.json`` (the English ones at the neutral pitch, what a
 clone's gender is told against).
 
-Each neural base voice (Piper's Joe, Kokoro's English and Japanese styles) is rendered as a
-clone job renders it — its language's measurement text — and embedded by the speaker encoder;
-both are written under the names the clone job looks up, so a clone on a fresh install renders
-nothing but its preview. Run again when an engine, a measurement text or the encoder changes
-(names hold the text's hash and the measurement version; a stale one is simply not found and
-the voice is rendered at clone time). Files of older versions are removed.
+Each neural base voice (Piper's Joe, Kokoro's English and Japanese styles, and the mixes of
+two styles Kokoro makes) is rendered as a clone job renders it — its language's measurement
+text — and embedded by the speaker encoder; both are written under the names the clone job
+looks up, so a clone on a fresh install renders nothing. Run with ``--all`` when an engine, a
+measurement text or the encoder changes (names hold the text's hash and the measurement
+version; a stale one is simply not found and the voice is rendered at clone time, a mix not
+tried). Files of older versions are removed.
 
-    python -m bench.base_embeddings                       # from the repository root
+    python -m bench.base_embeddings                       # what is missing (from the repo root)
+    python -m bench.base_embeddings --all                 # everything again
     python -m bench.base_embeddings --gender-references   # from the shipped renderings
     python -m bench.base_embeddings --previews            # the preview sentences only
 """
@@ -59,12 +61,20 @@ def _text(language: str) -> str:
 
 
 def neural_voices() -> list[BaseVoice]:
-    return [
-        BaseVoice(engine.name, voice.key, voice.gender, voice.language, _text(voice.language))
-        for engine in installed_engines(None)
-        if engine.name != "espeak"
-        for voice in engine.voices()
-    ]
+    """The neural engines' voices, then the mixes each engine makes of a language's voices
+    (``Engine.mixes``: a clone may start from one only where its measurement ships)."""
+    voices = []
+    for engine in installed_engines(None):
+        if engine.name == "espeak":
+            continue
+        listed = engine.voices()
+        voices += [BaseVoice(engine.name, v.key, v.gender, v.language, _text(v.language))
+                   for v in listed]  # fmt: skip
+        for language in dict.fromkeys(v.language for v in listed):
+            keys = [v.key for v in listed if v.language == language]
+            voices += [BaseVoice(engine.name, key, None, language, _text(language))
+                       for key in engine.mixes(keys)]  # fmt: skip
+    return voices
 
 
 def _json_lines(table: dict[str, object]) -> str:
@@ -91,16 +101,40 @@ def write_gender_references() -> None:
     GENDER_TARGET.write_text(_json_lines(table))
 
 
-def write_previews() -> None:
+def write_previews(fresh: bool = True) -> set[str]:
     """Each neural voice's rendering of each preview sentence of its language, as the engine
-    speaks it (before silence is trimmed)."""
+    speaks it (before silence is trimmed); with ``fresh`` false, only those missing. The
+    names of all of them."""
+    names = set()
     for base in neural_voices():
         script = parse_input(preview_sentence(_CODES[base.language]), "text", pauses=True)
         for piece in (part for part in script.parts if isinstance(part, Piece)):
-            spoken = engine_named(base.engine).synthesize(piece.text, base.voice_key, 1.0)
             name = piece_rendering_name(base.engine, base.voice_key, piece.text)
-            (RENDERINGS / name).write_bytes(_flac(spoken.samples, spoken.sample_rate))
+            names.add(name)
+            if fresh or not (RENDERINGS / name).exists():
+                spoken = engine_named(base.engine).synthesize(piece.text, base.voice_key, 1.0)
+                (RENDERINGS / name).write_bytes(_flac(spoken.samples, spoken.sample_rate))
         print(f"{base.engine}/{base.voice_key}: preview", flush=True)
+    return names
+
+
+def write_measurements(fresh: bool) -> set[str]:
+    """Each neural voice's rendering of its measurement text and its embedding; with
+    ``fresh`` false, only those not shipped yet. The renderings' names."""
+    shipped = {} if fresh or not TARGET.exists() else json.loads(TARGET.read_text())
+    table, names = {}, set()
+    for base in neural_voices():
+        key, name = shipped_key(base), shipped_rendering_name(base)
+        names.add(name)
+        if key in shipped and (RENDERINGS / name).exists():
+            table[key] = shipped[key]
+            continue
+        measured = _render_measurement(base)
+        table[key] = [round(float(v), 5) for v in measured.embedding]
+        (RENDERINGS / name).write_bytes(_flac(measured.samples, measured.rate))
+        print(key, flush=True)
+    TARGET.write_text(_json_lines(table))
+    return names
 
 
 def main() -> None:
@@ -108,22 +142,15 @@ def main() -> None:
     if "--gender-references" in sys.argv[1:]:
         write_gender_references()
         return
-    if "--previews" in sys.argv[1:]:
-        write_previews()
-        return
-    table = {}
+    fresh = "--all" in sys.argv[1:]
     RENDERINGS.mkdir(exist_ok=True)
+    if "--previews" in sys.argv[1:]:
+        write_previews(fresh)
+        return
+    current = write_measurements(fresh) | write_previews(fresh)
     for old in RENDERINGS.glob("*.flac"):
-        old.unlink()
-    for base in neural_voices():
-        measured = _render_measurement(base)
-        table[shipped_key(base)] = [round(float(v), 5) for v in measured.embedding]
-        (RENDERINGS / shipped_rendering_name(base)).write_bytes(
-            _flac(measured.samples, measured.rate)
-        )
-        print(shipped_key(base), flush=True)
-    TARGET.write_text(_json_lines(table))
-    write_previews()
+        if old.name not in current:
+            old.unlink()
     write_gender_references()
 
 

@@ -39,6 +39,7 @@ from voxhub.workers.cloning import (
     _measure,
     choose_base,
     measure_text,
+    with_mixes,
 )
 from voxhub.workers.state import init_worker
 
@@ -81,7 +82,7 @@ def main() -> None:
     blends = [float(b) for b in args.blends.split(",")]
     init_worker(str(cache_dir().parent / "models"))
     recogniser = Recogniser()
-    candidates = english_candidates()
+    candidates = with_mixes(english_candidates())  # as a clone job chooses
     sentences = ENGLISH[: args.sentences]
     text = " ".join(sentences)
     results: dict[str, list[dict[str, float]]] = {}

@@ -32,7 +32,11 @@ from voxhub.workers.state import init_worker
 
 @pytest.mark.parametrize(
     ("voice_key", "language", "code"),
-    [("jm_kumo.en", "English", "en"), ("jf_alpha", "Japanese", "ja")],
+    [
+        ("jm_kumo.en", "English", "en"),
+        ("jf_alpha", "Japanese", "ja"),
+        ("jf_gongitsune+jm_kumo.en", "English", "en"),  # a mix: chosen from what ships only
+    ],
 )
 def test_a_kokoro_voice_sounds_as_its_shipped_embedding_says(
     voice_key: str, language: str, code: str
@@ -64,7 +68,9 @@ def test_the_gender_references_are_the_shipped_english_voices_at_the_neutral_pit
     assert cosine(neutral, closest[1]) > 0.995
 
 
-@pytest.mark.parametrize(("voice_key", "code"), [("jm_kumo.en", "en"), ("jf_alpha", "ja")])
+@pytest.mark.parametrize(
+    ("voice_key", "code"), [("jm_kumo.en", "en"), ("jf_alpha", "ja"), ("jf_nezumi+jm_kumo", "ja")]
+)
 def test_a_shipped_preview_sentence_is_what_the_voice_says_now(voice_key: str, code: str) -> None:
     init_worker(None)
     script = parse_input(preview_sentence(code), "text", pauses=True)

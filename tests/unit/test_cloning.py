@@ -139,12 +139,62 @@ def test_shipped_embeddings_spare_a_fresh_install_from_rendering_every_candidate
     assert rendered == []  # chosen from what ships; only the chosen voice is rendered, later
 
 
+_WOMEN = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro")
+
+
+def _bases(services: Services, code: str) -> tuple[BaseVoice, ...]:
+    """A language's candidates and every mix Kokoro makes of them (shipped or not)."""
+    candidates = services.clones.candidates(code)
+    keys = [c.voice_key for c in candidates if c.engine == "kokoro"]
+    first = candidates[0]
+    mixes = KokoroEngine().mixes(keys)
+    return candidates + tuple(BaseVoice("kokoro", k, None, first.language, first.text)
+                              for k in mixes)  # fmt: skip
+
+
+def test_kokoro_mixes_its_man_with_each_woman_in_each_language(clone_services: Services) -> None:
+    for code, suffix in (("en", ".en"), ("ja", "")):
+        mixes = {b.voice_key for b in _bases(clone_services, code) if b.gender is None}
+        assert mixes == {f"{woman}+jm_kumo{suffix}" for woman in _WOMEN}
+
+
+def test_a_mix_ships_and_sounds_between_its_two_voices(clone_services: Services) -> None:
+    table = cloning._shipped_embeddings()
+    english = {b.voice_key: b for b in _bases(clone_services, "en")}
+    for woman in _WOMEN:
+        keys = (f"{woman}+jm_kumo.en", "jm_kumo.en", f"{woman}.en")
+        mix, man, her = (table[cloning.shipped_key(english[key])] for key in keys)
+        apart = float(np.dot(man, her))
+        assert float(np.dot(mix, man)) > apart + 0.05
+        assert float(np.dot(mix, her)) > apart + 0.05
+
+
+def test_only_the_mixes_that_ship_are_candidates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A mix rendered at clone time would cost the clone seconds: one is tried only where its
+    measurement ships, and then chosen like any voice when it is the closest."""
+    init_worker(None)
+    kumo = BaseVoice("kokoro", "jm_kumo.en", "male", "English")
+    alpha = BaseVoice("kokoro", "jf_alpha.en", "female", "English")
+    shipped_mix = BaseVoice("kokoro", "jf_alpha+jm_kumo.en", None, "English")
+    embeddings = {"jm_kumo.en": [0.0, 1.0], "jf_alpha.en": [1.0, 0.0],
+                  "jf_nezumi.en": [0.9, -0.4], "jf_alpha+jm_kumo.en": [0.7, 0.7]}  # fmt: skip
+    monkeypatch.setattr(cloning, "_shipped_embeddings",
+                        lambda: {cloning.shipped_key(shipped_mix): np.ones(2)})  # fmt: skip
+    monkeypatch.setattr(cloning, "_measure", lambda base: cloning._Measured(
+        np.zeros(1), 16000, np.asarray(embeddings[base.voice_key])))  # fmt: skip
+    nezumi = BaseVoice("kokoro", "jf_nezumi.en", "female", "English")
+    candidates = cloning.with_mixes((alpha, kumo, nezumi))
+    assert candidates == (alpha, kumo, nezumi, shipped_mix)  # Nezumi's mix does not ship
+    base, _ = choose_base(candidates, np.asarray([0.6, 0.8]))
+    assert base == shipped_mix
+
+
 def test_every_shipped_neural_voice_has_its_embedding_in_the_package(
     clone_services: Services,
 ) -> None:
     table = cloning._shipped_embeddings()
     for code in ("en", "ja"):
-        for candidate in clone_services.clones.candidates(code):
+        for candidate in _bases(clone_services, code):
             assert len(table[cloning.shipped_key(candidate)]) == 256
 
 
@@ -152,7 +202,7 @@ def test_every_shipped_neural_voice_has_its_rendering_in_the_package(
     clone_services: Services,
 ) -> None:
     for code in ("en", "ja"):
-        for candidate in clone_services.clones.candidates(code):
+        for candidate in _bases(clone_services, code):
             shipped = cloning._shipped(candidate)
             assert shipped is not None, candidate
             assert shipped.rate in (22050, 24000)
@@ -223,7 +273,7 @@ def test_every_shipped_neural_voice_has_its_preview_sentences_in_the_package(
         script = parse_input(preview_sentence(code), "text", pauses=True)
         pieces = [part.text for part in script.parts if isinstance(part, Piece)]
         assert len(pieces) == 3
-        for candidate in clone_services.clones.candidates(code):
+        for candidate in _bases(clone_services, code):
             for text in pieces:
                 shipped = shipped_rendering(candidate.engine, candidate.voice_key, text)
                 assert shipped is not None, (candidate, text)

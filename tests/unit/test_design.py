@@ -12,10 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import private_voice
-from tests.unit.conftest import StaticEngine, account_of, issue_key
+from tests.unit.conftest import StaticEngine, account_of, issue_key, unit_services
 from voxhub.audio.voicetraits import measure_traits
 from voxhub.domain import USER_PRIORITY, Job, Voice
+from voxhub.engines import KokoroEngine
 from voxhub.services import Services
+from voxhub.services.catalog import sync_catalog
 from voxhub.services.clones import CLONE_JOB
 from voxhub.services.design import TRAITS_VERSION, DesignRequest, describe, scores
 from voxhub.services.previews import PREVIEW_JOB
@@ -215,3 +217,22 @@ def test_the_warm_up_waits_while_a_clone_is_unfinished(
     while_queued, after = asyncio.run(scenario())
     assert while_queued == 0
     assert after > 0
+
+
+def test_a_clone_on_a_mixed_base_speaks_with_its_languages_locale() -> None:
+    """A clone may start from two voices mixed (``Engine.mixes``), which is not listed: asked
+    for its base voice's locale, it has its engine's in its language."""
+    store = MemoryStore()
+    asyncio.run(sync_catalog(store, [KokoroEngine()], synced_at=1))
+    services = unit_services(store, ["kokoro"])
+    asyncio.run(services.voices.load_catalog())
+    mixed = private_voice("acct-a", name="Mixed", status="complete", gender="male", locale=None,
+                          engine="kokoro", engine_voice="jf_alpha+jm_kumo.en")  # fmt: skip
+    single = replace(mixed, voice_id="b" * 32, name="Single", engine_voice="jm_kumo.en")
+    for voice in (mixed, single):
+        asyncio.run(store.insert_voice(voice, 1))
+        set_traits(store, voice.voice_id, LOW_MALE)
+    for locale in ("en-US", "ja-JP"):
+        named = design(services, "acct-a", "deep voice", gender="male", locale=locale)
+        expected = {"Mixed", "Single"} if locale == "en-US" else set()
+        assert {"Mixed", "Single"} & set(named) == expected

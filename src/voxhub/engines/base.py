@@ -10,6 +10,7 @@ engine.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,7 +77,13 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def synthesize(self, text: str, voice_key: str, speed: float) -> PieceAudio:
-        """Speak one piece of plain text (no markup) in a voice of ``voices()``.
+        """Speak one piece of plain text (no markup) in a voice of ``voices()`` or ``mixes()``.
 
         ``speed`` is a multiplier of the voice's natural rate (0.5–2.0).
         """
+
+    def mixes(self, voice_keys: Sequence[str]) -> list[str]:
+        """Keys of voices ``synthesize`` also speaks, made by mixing voices of ``voice_keys``
+        (all of one language), for clones to start from; they are not listed. An engine that
+        cannot mix its voices has none."""
+        return []

@@ -281,13 +281,15 @@ class DesignService:
         return self._public_traits
 
     def _locale_of(self, voice: Voice) -> str | None:
-        """A clone has no locale of its own: it speaks with its base voice's."""
+        """A clone has no locale of its own: it speaks with its base voice's (a base mixed
+        from two voices, which is not listed, with theirs: its engine's in its language)."""
         if voice.locale or voice.is_public:
             return voice.locale
-        for base in self._voices.public_voices:
-            if base.engine == voice.engine and base.engine_voice == voice.engine_voice:
-                return base.locale
-        return None
+        kin = [b for b in self._voices.public_voices
+               if b.engine == voice.engine and b.language == voice.language]  # fmt: skip
+        base = next((b for b in kin if b.engine_voice == voice.engine_voice), None)
+        base = base or (kin[0] if kin else None)
+        return base.locale if base else None
 
     async def keep_warm(self) -> None:
         """An API process's background task: embed the public voices' facets before a request

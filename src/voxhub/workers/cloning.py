@@ -8,7 +8,9 @@
    (``audio/gender.py``);
 3. choose the base voice: among the clone language's voices of the best kind (neural where
    any speaks it: a converted neural voice stays intelligible where a formant voice that happens
-   to be closer would not), the one whose speaker embedding is closest to the sample's;
+   to be closer would not) and the mixes their engines make of them whose measurements ship
+   (Kokoro's man with each of its women), the one whose speaker embedding is closest to the
+   sample's;
 4. measure the reference speaker and the base voice (the base low-passed to the reference's
    band), and the reference's speech frames, and keep them as the parameters of the ``world``
    conversion; choose its strength (none, half, full) and its frame blend (none, or the
@@ -92,6 +94,7 @@ __all__ = [
     "process_clone",
     "shipped_key",
     "shipped_rendering_name",
+    "with_mixes",
 ]
 
 SEVERAL_SPEAKERS = (
@@ -272,6 +275,20 @@ def _embedding(base: BaseVoice) -> Any:
     return shipped if shipped is not None else _measure(base).embedding
 
 
+def with_mixes(candidates: tuple[BaseVoice, ...]) -> tuple[BaseVoice, ...]:
+    """The candidates and the mixes their engines make of them (``Engine.mixes``) whose
+    measurements ship: a voice between two of them can be closer to the speaker than either,
+    but one rendered at clone time would cost the clone seconds it does not have."""
+    mixes = []
+    for name in dict.fromkeys(c.engine for c in candidates):
+        group = [c for c in candidates if c.engine == name]
+        for key in engine_named(name).mixes([c.voice_key for c in group]):
+            mix = BaseVoice(name, key, None, group[0].language, group[0].text)
+            if shipped_key(mix) in _shipped_embeddings():
+                mixes.append(mix)
+    return candidates + tuple(mixes)
+
+
 def choose_base(candidates: tuple[BaseVoice, ...], embedding: Any) -> tuple[BaseVoice, float]:
     """The candidate closest to the speaker, and how close."""
     scored = [(cosine(_embedding(c), embedding), c) for c in candidates]
@@ -396,7 +413,7 @@ def process_clone(job: CloneJob) -> CloneOutcome:
     if other:
         return CloneOutcome(failure=SEVERAL_SPEAKERS.format(seconds=other))
     embedding = speaker_embedding(samples)
-    base, _ = choose_base(job.candidates, embedding)
+    base, _ = choose_base(with_mixes(job.candidates), embedding)
     gender = _gender(samples, speech)
     band = _band(samples)
     source = _base_statistics(base, band)
