@@ -92,20 +92,22 @@ def public_embeddings(server: Server) -> tuple[list[tuple[str, str, Any]], dict[
     return embedded, judged
 
 
-def base_voice_id(data: Path, voice_id: str) -> tuple[str, dict[str, Any]]:
-    """The public voice a clone was built on, and its profile, from the server's database."""
+def base_voice_id(data: Path, voice_id: str) -> tuple[str, str, dict[str, Any]]:
+    """The public voice a clone was built on (its id: none is listed for a mix of two), its
+    engine's key, and the clone's profile, from the server's database."""
     with sqlite3.connect(data / "voxhub.db") as db:
         engine, engine_voice, profile = db.execute(
             "SELECT engine, engine_voice, profile FROM voices WHERE voice_id = ?", (voice_id,)
         ).fetchone()
-    return public_voice_id(engine, engine_voice), json.loads(profile or "{}")
+    return public_voice_id(engine, engine_voice), engine_voice, json.loads(profile or "{}")
 
 
 def judge_scores(
-    clone_samples: Any, held: Any, judged: dict[str, Any], base_id: str
+    clone_samples: Any, held: Any, judged: dict[str, Any], base_id: str, base_key: str
 ) -> dict[str, dict[str, Any]]:
     """Per judge: the clone's similarity to the held-out speech, the best English public
-    voice's (name, score) and the base voice's (name, score)."""
+    voice's (name, score) and the base voice's (name, score; no score for a mix, which
+    cannot be asked to speak through the API)."""
     scores = {}
     for name, judge in JUDGES.items():
         reference = judge(held)
@@ -115,7 +117,9 @@ def judge_scores(
         scores[name] = {
             "clone": cosine(judge(clone_samples), reference),
             "floor": ranked[0],
-            "base": (cosine(base[name], reference), base["name"]) if base else (float("nan"), "?"),
+            "base": (cosine(base[name], reference), base["name"])
+            if base
+            else (float("nan"), f"{base_key} (a mix)"),
         }
     return scores
 
@@ -157,7 +161,7 @@ def main() -> None:
                     continue
                 spoken, elapsed, audio = speak(server, voice_id, TEXT)
                 clone_samples = decode_16k(audio)
-                base_id, profile = base_voice_id(Path(data), voice_id)
+                base_id, base_key, profile = base_voice_id(Path(data), voice_id)
                 english = [p for p in public if p[1].startswith("English")]
                 closest = max(english, key=lambda named: cosine(named[2], reference))
                 anywhere = max(public, key=lambda named: cosine(named[2], reference))
@@ -170,7 +174,7 @@ def main() -> None:
                     if "(" in anywhere[0]
                     else f"{anywhere[0]} ({anywhere[1]})",
                     "clone": cosine(speaker_embedding(clone_samples), reference),
-                    "judges": judge_scores(clone_samples, held, judged, base_id),
+                    "judges": judge_scores(clone_samples, held, judged, base_id, base_key),
                     "transform": _transform(profile),
                     "wer": word_error_rate(TEXT, recogniser.transcribe(audio)),
                     "rtf": elapsed / spoken["duration"],
@@ -233,17 +237,19 @@ def print_judges(rows: list[tuple[Any, str, float, float, dict[str, Any] | None]
     for recording, m in done:
         for judge, s in m["judges"].items():
             cells = [recording.name, judge, s["floor"][1], f"{s['floor'][0]:.3f}",
-                     f"{s['base'][1]} {s['base'][0]:.3f}",
+                     f"{s['base'][1]} {s['base'][0]:.3f}".replace(" nan", ""),
                      f"{s['clone']:.3f} ({m['transform']})",
                      f"{s['clone'] - s['floor'][0]:+.3f}"]  # fmt: skip
             print("| " + " | ".join(cells) + " |")
     for judge in JUDGES:
         clone = statistics.mean(m["judges"][judge]["clone"] for _, m in done)
         floor = statistics.mean(m["judges"][judge]["floor"][0] for _, m in done)
-        base = statistics.mean(m["judges"][judge]["base"][0] for _, m in done)
+        bases = [m["judges"][judge]["base"][0] for _, m in done]
+        listed = [b for b in bases if b == b]  # a mix has none (nan)
+        base = statistics.mean(listed) if listed else float("nan")
         print(
             f"{judge}: mean clone {clone:.3f} (target ≥ 0.72), best public voice {floor:.3f}, "
-            f"base voice {base:.3f}, clone − floor {clone - floor:+.3f}"
+            f"base voice {base:.3f} ({len(listed)} listed), clone − floor {clone - floor:+.3f}"
         )
 
 
