@@ -158,12 +158,15 @@ def test_kokoro_mixes_its_man_with_each_woman_in_each_language(clone_services: S
         assert mixes == {f"{woman}+jm_kumo{suffix}" for woman in _WOMEN}
 
 
-def test_a_mix_ships_and_sounds_between_its_two_voices(clone_services: Services) -> None:
+@pytest.mark.parametrize(("code", "suffix"), [("en", ".en"), ("ja", "")])
+def test_a_mix_ships_and_sounds_between_its_two_voices(
+    clone_services: Services, code: str, suffix: str
+) -> None:
     table = cloning._shipped_embeddings()
-    english = {b.voice_key: b for b in _bases(clone_services, "en")}
+    bases = {b.voice_key: b for b in _bases(clone_services, code)}
     for woman in _WOMEN:
-        keys = (f"{woman}+jm_kumo.en", "jm_kumo.en", f"{woman}.en")
-        mix, man, her = (table[cloning.shipped_key(english[key])] for key in keys)
+        keys = (f"{woman}+jm_kumo{suffix}", f"jm_kumo{suffix}", f"{woman}{suffix}")
+        mix, man, her = (table[cloning.shipped_key(bases[key])] for key in keys)
         apart = float(np.dot(man, her))
         assert float(np.dot(mix, man)) > apart + 0.05
         assert float(np.dot(mix, her)) > apart + 0.05
