@@ -95,8 +95,7 @@ class _Model:
             first, _, second = style.partition(_MIX)
             if first == second or first not in _STYLES or second not in _STYLES:
                 raise KeyError(style)
-            mixed = (self.styles[first].astype(np.float32) + self.styles[second]) / 2
-            self.styles[style] = mixed.astype(np.float32)
+            self.styles[style] = (self.styles[first] + self.styles[second]) / 2
         table: npt.NDArray[np.float32] = self.styles[style]
         return table
 
