@@ -11,9 +11,11 @@ that similarity is scored against, so a clone is never judged on the very audio 
 from __future__ import annotations
 
 import io
+import json
 import os
 import random
 import subprocess
+import urllib.request
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-__all__ = ["RECORDINGS", "Recording", "held_out", "sample_wav"]
+__all__ = ["RECORDINGS", "Recording", "debian_package", "held_out", "pypi_sdist", "sample_wav"]
 
 RATE = 16000
 GAP_SECONDS = 0.35
@@ -60,18 +62,45 @@ def cache_dir() -> Path:
     return root / "voxhub-bench" / "recordings"
 
 
-def _unpacked(recording: Recording) -> Path:
-    target = cache_dir() / recording.package
+def debian_package(package: str) -> Path:
+    """A Debian package's files (its root), fetched with ``apt-get download`` and unpacked into
+    the cache once."""
+    target = cache_dir() / package
     if not target.exists():
         downloads = cache_dir() / "debs"
         downloads.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["apt-get", "download", recording.package], cwd=downloads, check=True,
+        subprocess.run(["apt-get", "download", package], cwd=downloads, check=True,
                        capture_output=True)  # fmt: skip
-        deb = next(downloads.glob(f"{recording.package}_*.deb"))
+        deb = next(downloads.glob(f"{package}_*.deb"))
         partial = target.with_suffix(".partial")
         subprocess.run(["dpkg-deb", "-x", str(deb), str(partial)], check=True)
         partial.rename(target)
-    return target / "usr/share/asterisk/sounds" / recording.folder
+    return target
+
+
+def pypi_sdist(name: str, version: str) -> Path:
+    """A PyPI source distribution (``.tar.gz``), fetched once into the cache from the simple
+    index (``PIP_INDEX_URL``, else PyPI's) without building anything: ``pip download`` of an
+    sdist prepares its metadata, which for some means compiling the package."""
+    filename = f"{name.replace('-', '_')}-{version}.tar.gz"
+    target = cache_dir() / "sdists" / filename
+    if not target.exists():
+        request = urllib.request.Request(
+            f"{os.environ.get('PIP_INDEX_URL', 'https://pypi.org/simple').rstrip('/')}/{name}/",
+            headers={"Accept": "application/vnd.pypi.simple.v1+json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            files = json.load(response)["files"]
+        url = next(f["url"] for f in files if f["filename"].lower() == filename.lower())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with urllib.request.urlopen(url, timeout=300) as response:
+            target.with_suffix(".partial").write_bytes(response.read())
+        target.with_suffix(".partial").rename(target)
+    return target
+
+
+def _unpacked(recording: Recording) -> Path:
+    return debian_package(recording.package) / "usr/share/asterisk/sounds" / recording.folder
 
 
 def _decode(path: Path) -> np.ndarray:  # type: ignore[type-arg]

@@ -4,10 +4,11 @@ For each way of cutting a sample into pieces — the gate's 3 s segments, 1.5 s 
 overlapping by half, and the voice-activity model's speech runs between pauses of 0.25 s (cut
 into 1–3 s pieces) — the pieces are embedded with voxhub's speaker encoder and split in two
 (``two_speaker_split``). Printed per threshold: single voices refused (the clean and 20/10 dB
-noise conditions of ``bench/calibration.py``, 224 clips), two joined speakers caught (28 pairs)
-and whether the pyannote conversation is caught. Then the conversation's two speakers, each
-one's turns (from the sample's RTTM) embedded whole, against each other and against their own
-halves: how alike the encoder finds them whatever the segmentation.
+noise conditions of ``bench/calibration.py``), two joined people caught (27 pairs: Allison's
+wideband and telephone recordings are one person, not a pair) and whether the pyannote
+conversation is caught. Then the conversation's two speakers, each one's turns (from the
+sample's RTTM) embedded whole, against each other and against their own halves: how alike
+the encoder finds them whatever the segmentation.
 
     python -m bench.second_voice          # from the repository root; needs apt-get (Debian)
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.calibration import RATE, clean_clips, conditions, conversation
+from bench.calibration import RATE, clean_clips, conditions, conversation, person
 from voxhub.audio.analysis import speech_mask
 from voxhub.audio.speaker import cosine, segment_embeddings, speaker_embedding, two_speaker_split
 
@@ -85,7 +86,8 @@ def main() -> None:
                if group == "clean" or (group == "noise" and not condition.startswith("no pauses")
                                        and condition.split()[-2] in ("20", "10"))]  # fmt: skip
     firsts = [clip for clip in clips if clip.half == 0]
-    pairs = [np.concatenate([a.samples, b.samples]) for a, b in itertools.combinations(firsts, 2)]
+    pairs = [np.concatenate([a.samples, b.samples])
+             for a, b in itertools.combinations(firsts, 2) if person(a) != person(b)]  # fmt: skip
     talk = conversation()
     print("| segmentation | threshold | single voices refused | joined pairs caught | "
           "conversation (its split) |\n|---|---|---|---|---|")  # fmt: skip
