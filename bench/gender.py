@@ -11,21 +11,37 @@ speaker has. The rule before (the embedding as heard against the English base vo
 rendered, closer by 0.03 or the pitch decides) is printed beside the clone job's own
 (``workers/cloning.py::_gender``: the same voices and the sample both at the neutral pitch).
 
+More voices, whose sex their package's own text says (``MORE_VOICES``; each set's clips come
+from one speaker's recordings, two clips of 12 s where there is enough):
+
+- the two fish of the game Fish Fillets in Czech and in Dutch (Debian ``fillets-ng-data-cs``
+  and ``-nl``, GPL-2, 22.05 kHz): four voice actors, the small fish a woman and the big fish a
+  man (the game's script gives them the "small" and "big" fonts, and their lines call her
+  "she" and him "him");
+- the spoken stamp descriptions of Tux Paint (Debian ``tuxpaint-stamps-default``, GPL-2,
+  44.1 kHz, some of them full-band): nine readers named in its changelog, four women
+  (Estefanía Ortiz, Spanish; Tabbytha, Romanian; Kseniya Buraya, Belarusian; Kiriaki
+  Serafeim, Greek) and five men (Edwin Veber, Russian; Krasimir Petkov, Bulgarian; Pere
+  Pujal, Catalan; Jacques Chion, French; Joe Dalton, Danish);
+- John F. Kennedy's inaugural address, 11 s (``samples/jfk.wav`` of whisper.cpp, inside the
+  ``pywhispercpp`` 1.5.1 source distribution; a US president's public speech, in the public
+  domain): a well-known male orator speaking at 223 Hz, the case of the issue.
+
     python -m bench.gender            # from the repository root; needs apt-get (Debian)
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import random
 import tarfile
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bench.calibration import Clip, clean_clips
-from bench.recordings import cache_dir
+from bench.recordings import _decode, cache_dir, debian_package, pypi_sdist
 from voxhub.audio.analysis import (
     ANALYSIS_RATE,
     median_pitch_hz,
@@ -79,12 +95,7 @@ def _pocketsphinx_tests() -> Path:
     folder = cache_dir() / "pocketsphinx"
     tests = folder / "test"
     if not tests.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
-                        ":all:", POCKETSPHINX, "-d", str(folder)], check=True,
-                       capture_output=True)  # fmt: skip
-        archive = next(folder.glob("pocketsphinx-*.tar.gz"))
-        with tarfile.open(archive) as tar:
+        with tarfile.open(pypi_sdist(*POCKETSPHINX.split("=="))) as tar:
             members = [m for m in tar.getmembers() if "/test/" in m.name and m.isfile()]
             tar.extractall(folder / "partial", members, filter="data")
         next((folder / "partial").glob("pocketsphinx-*/test")).rename(tests)
@@ -114,6 +125,67 @@ def pocketsphinx_men() -> list[Clip]:
         )
         for name, files in POCKETSPHINX_MEN.items()
     ]
+
+
+@dataclass(frozen=True)
+class LabelledVoice:
+    name: str
+    gender: str
+    package: str  # Debian package, or "name==version" of a PyPI source distribution
+    pattern: str  # glob of the speaker's recordings under the package's files
+
+
+_FILLETS = "usr/share/games/fillets-ng/sound/**/{}/*-{}-*.ogg"
+_TUXPAINT = "usr/share/tuxpaint/stamps/**/*_desc_{}.ogg"
+MORE_VOICES = [
+    *(LabelledVoice(f"fillets-{lang}-{fish}", gender, f"fillets-ng-data-{lang}",
+                    _FILLETS.format(lang, letter))
+      for lang in ("cs", "nl")
+      for fish, gender, letter in (("small", "female", "m"), ("big", "male", "v"))),
+    *(LabelledVoice(f"tuxpaint-{lang}", gender, "tuxpaint-stamps-default", _TUXPAINT.format(lang))
+      for lang, gender in (("es", "female"), ("ro", "female"), ("be", "female"), ("el", "female"),
+                           ("ru", "male"), ("bg", "male"), ("ca", "male"), ("fr", "male"),
+                           ("da", "male"))),
+    LabelledVoice("jfk", "male", "pywhispercpp==1.5.1", "*/whisper.cpp/samples/jfk.wav"),
+]  # fmt: skip
+
+
+def _files_of(voice: LabelledVoice) -> list[Path]:
+    if "==" not in voice.package:
+        return sorted(debian_package(voice.package).glob(voice.pattern))
+    name, version = voice.package.split("==")
+    folder = cache_dir() / "sdists" / f"{name}-{version}"
+    if not folder.exists():
+        with tarfile.open(pypi_sdist(name, version)) as tar:
+            members = [m for m in tar.getmembers() if Path(m.name).match(voice.pattern)]
+            tar.extractall(folder.with_suffix(".partial"), members, filter="data")
+        folder.with_suffix(".partial").rename(folder)
+    return sorted(folder.glob(voice.pattern))
+
+
+def _clip_of(files: list[Path], seconds: float) -> Signal:
+    gap = np.zeros(ANALYSIS_RATE // 4, np.float32)
+    parts: list[Signal] = []
+    for path in files:
+        audio = _decode(path)
+        if len(audio) >= ANALYSIS_RATE // 2:
+            parts += [audio, gap]
+        if sum(map(len, parts)) >= seconds * ANALYSIS_RATE:
+            break
+    return np.concatenate(parts)[: round(seconds * ANALYSIS_RATE)]
+
+
+def more_voices(seconds: float = 12.0) -> list[Clip]:
+    """Two clips of each labelled voice (a seeded shuffle of its recordings, halved), one
+    where a voice has a single recording."""
+    clips = []
+    for voice in MORE_VOICES:
+        files = _files_of(voice)
+        random.Random(voice.name).shuffle(files)
+        halves = (files[0::2], files[1::2]) if len(files) > 1 else (files,)
+        clips += [Clip(voice.name, voice.gender, half, _clip_of(part, seconds))
+                  for half, part in enumerate(halves)]  # fmt: skip
+    return clips
 
 
 def english_references() -> list[tuple[str, Signal]]:
@@ -149,7 +221,7 @@ def main() -> None:
     init_worker(str(cache_dir().parent / "models"))  # base-voice measurements kept there
     references = english_references()
     rows = []
-    for clip in clean_clips() + pocketsphinx_men():
+    for clip in clean_clips() + pocketsphinx_men() + more_voices():
         crossed = ACROSS_HZ[clip.gender] / median_pitch_hz(clip.samples)
         for label, factor in zip(CONDITIONS, (1.0, 1.35, 0.75, crossed), strict=True):
             samples = clip.samples
@@ -169,15 +241,20 @@ def main() -> None:
         print(f"| {speaker} | {gender} | {label} | {pitch:.0f} | {margin:+.3f} | "
               + " | ".join(told) + " |")  # fmt: skip
     print(f"\nbias {MALE_BIAS}, margin {CLEAR_MARGIN}, neutral pitch {NEUTRAL_PITCH_HZ} Hz")
-    print(
-        "| condition | clips | right by pitch alone | right by the voice as heard (before) | "
-        "right by the voice at a neutral pitch (now) |\n|---|---|---|---|---|"
-    )
-    for label in CONDITIONS:
-        for gender in ("female", "male"):
-            of = [r for r in rows if r[2] == label and r[1] == gender]
-            right = [sum(r[column] == gender for r in of) for column in (5, 6, 7)]
-            print(f"| {label} | {len(of)} {gender} | " + " | ".join(map(str, right)) + " |")
+    more = {voice.name for voice in MORE_VOICES}
+    for title, chosen in (
+        ("all", rows),
+        ("the more voices only", [r for r in rows if r[0] in more]),
+    ):
+        print(
+            f"\n{title}\n\n| condition | clips | right by pitch alone | right by the voice as "
+            "heard (before) | right by the voice at a neutral pitch (now) |\n|---|---|---|---|---|"
+        )
+        for label in CONDITIONS:
+            for gender in ("female", "male"):
+                of = [r for r in chosen if r[2] == label and r[1] == gender]
+                right = [sum(r[column] == gender for r in of) for column in (5, 6, 7)]
+                print(f"| {label} | {len(of)} {gender} | " + " | ".join(map(str, right)) + " |")
 
 
 if __name__ == "__main__":
