@@ -8,6 +8,9 @@ checkout (``bench/recordings.py`` does the fetching and cites the Asterisk speak
   Flora, Maxim Topal's IVR voice, Paola Dal Zot, Armelle Desjardins and July Jiménez (Colombian
   Spanish, ``asterisk-prompt-es-co``, GPL-2, Avatar Ltda.); two clips of each voice (the two
   halves of its prompts), 12 s each;
+- four more people (``GATE_VOICES``, from the gender bench's second set, which cites them):
+  Tux Paint's Belarusian and Russian readers (44.1 kHz, full-band) and Fish Fillets' Czech
+  man and Dutch woman (22.05 kHz), two 12 s clips each;
 - a real two-person conversation: ``pyannote/audio/sample/sample.wav`` from the
   ``pyannote-audio`` 4.0.7 wheel (MIT), 30 s, two speakers (its RTTM says who speaks when);
 - music for noise: the Asterisk music-on-hold tracks (``asterisk-moh-opsound-g722``,
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import random
 import subprocess
 import sys
 import zipfile
@@ -36,7 +40,16 @@ from typing import Any
 
 import numpy as np
 
-from bench.recordings import RECORDINGS, Recording, _decode, _joined, cache_dir
+from bench.recordings import (
+    MORE_VOICES,
+    RECORDINGS,
+    Recording,
+    _decode,
+    _joined,
+    cache_dir,
+    joined_files,
+    labelled_files,
+)
 from voxhub.audio.analysis import (
     ANALYSIS_RATE,
     MAX_CLIPPED,
@@ -60,6 +73,9 @@ CALIBRATION = [
               "July E. Jiménez, Avatar Ltda. (Colombia)"),
 ]  # fmt: skip
 PYANNOTE = "pyannote-audio==4.0.7"
+# Four more people for the gates, of the gender bench's second set: Tux Paint's Belarusian and
+# Russian readers (44.1 kHz, full-band) and the Fish Fillets' Czech man and Dutch woman.
+GATE_VOICES = ("tuxpaint-be", "tuxpaint-ru", "fillets-cs-big", "fillets-nl-small")
 
 
 @dataclass(frozen=True)
@@ -72,12 +88,35 @@ class Clip:
 
 def person(clip: Clip) -> str:
     """Who speaks: Allison's wideband and telephone recordings are one person."""
-    return clip.speaker.split("-")[0]
+    return clip.speaker.removesuffix("-phone")
 
 
 def clean_clips(halves: tuple[int, ...] = (0, 1)) -> list[Clip]:
     return [Clip(r.name, r.gender, half, _joined(r, half, CLIP_SECONDS))
             for half in halves for r in CALIBRATION]  # fmt: skip
+
+
+def more_voices(seconds: float = CLIP_SECONDS, names: tuple[str, ...] = ()) -> list[Clip]:
+    """Two clips of each labelled voice (a seeded shuffle of its recordings, halved), one
+    where a voice has a single recording; only the ``names`` given, if any."""
+    clips = []
+    for voice in MORE_VOICES:
+        if names and voice.name not in names:
+            continue
+        files = labelled_files(voice)
+        random.Random(voice.name).shuffle(files)
+        halves = (files[0::2], files[1::2]) if len(files) > 1 else (files,)
+        clips += [Clip(voice.name, voice.gender, half, joined_files(part, seconds))
+                  for half, part in enumerate(halves)]  # fmt: skip
+    return clips
+
+
+def gate_clips() -> list[Clip]:
+    """The gates' clean clips: the eight Asterisk voices and four of the gender bench's second
+    set (two of them full-band), first halves first, so ``--clips 12`` takes one of each."""
+    more = more_voices(CLIP_SECONDS, GATE_VOICES)
+    return [clip for half in (0, 1)
+            for clip in clean_clips((half,)) + [c for c in more if c.half == half]]  # fmt: skip
 
 
 def conversation() -> Signal:
@@ -209,7 +248,7 @@ class Row:
 
 
 def measure(limit: int | None, second: bool) -> list[Row]:
-    clips = clean_clips()[:limit] if limit else clean_clips()
+    clips = gate_clips()[:limit] if limit else gate_clips()
     rows = []
     for group, condition, clip, samples in conditions(clips):
         mask = speech_mask(samples)
@@ -285,7 +324,7 @@ def main() -> None:
     print("\nSignal-to-noise estimate\n\n" + noise_table(rows))
     print("\nClipping\n\n" + clipping_table(rows))
     if not args.no_second_voice:
-        clips = clean_clips()[: args.clips] if args.clips else clean_clips()
+        clips = gate_clips()[: args.clips] if args.clips else gate_clips()
         print("\nA second voice\n\n" + second_voice_table(rows, clips))
 
 

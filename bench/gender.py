@@ -32,16 +32,14 @@ from one speaker's recordings, two clips of 12 s where there is enough):
 
 from __future__ import annotations
 
-import random
 import tarfile
 import wave
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bench.calibration import Clip, clean_clips
-from bench.recordings import _decode, cache_dir, debian_package, pypi_sdist
+from bench.calibration import Clip, clean_clips, more_voices
+from bench.recordings import MORE_VOICES, cache_dir, pypi_sdist
 from voxhub.audio.analysis import (
     ANALYSIS_RATE,
     median_pitch_hz,
@@ -125,67 +123,6 @@ def pocketsphinx_men() -> list[Clip]:
         )
         for name, files in POCKETSPHINX_MEN.items()
     ]
-
-
-@dataclass(frozen=True)
-class LabelledVoice:
-    name: str
-    gender: str
-    package: str  # Debian package, or "name==version" of a PyPI source distribution
-    pattern: str  # glob of the speaker's recordings under the package's files
-
-
-_FILLETS = "usr/share/games/fillets-ng/sound/**/{}/*-{}-*.ogg"
-_TUXPAINT = "usr/share/tuxpaint/stamps/**/*_desc_{}.ogg"
-MORE_VOICES = [
-    *(LabelledVoice(f"fillets-{lang}-{fish}", gender, f"fillets-ng-data-{lang}",
-                    _FILLETS.format(lang, letter))
-      for lang in ("cs", "nl")
-      for fish, gender, letter in (("small", "female", "m"), ("big", "male", "v"))),
-    *(LabelledVoice(f"tuxpaint-{lang}", gender, "tuxpaint-stamps-default", _TUXPAINT.format(lang))
-      for lang, gender in (("es", "female"), ("ro", "female"), ("be", "female"), ("el", "female"),
-                           ("ru", "male"), ("bg", "male"), ("ca", "male"), ("fr", "male"),
-                           ("da", "male"))),
-    LabelledVoice("jfk", "male", "pywhispercpp==1.5.1", "*/whisper.cpp/samples/jfk.wav"),
-]  # fmt: skip
-
-
-def _files_of(voice: LabelledVoice) -> list[Path]:
-    if "==" not in voice.package:
-        return sorted(debian_package(voice.package).glob(voice.pattern))
-    name, version = voice.package.split("==")
-    folder = cache_dir() / "sdists" / f"{name}-{version}"
-    if not folder.exists():
-        with tarfile.open(pypi_sdist(name, version)) as tar:
-            members = [m for m in tar.getmembers() if Path(m.name).match(voice.pattern)]
-            tar.extractall(folder.with_suffix(".partial"), members, filter="data")
-        folder.with_suffix(".partial").rename(folder)
-    return sorted(folder.glob(voice.pattern))
-
-
-def _clip_of(files: list[Path], seconds: float) -> Signal:
-    gap = np.zeros(ANALYSIS_RATE // 4, np.float32)
-    parts: list[Signal] = []
-    for path in files:
-        audio = _decode(path)
-        if len(audio) >= ANALYSIS_RATE // 2:
-            parts += [audio, gap]
-        if sum(map(len, parts)) >= seconds * ANALYSIS_RATE:
-            break
-    return np.concatenate(parts)[: round(seconds * ANALYSIS_RATE)]
-
-
-def more_voices(seconds: float = 12.0) -> list[Clip]:
-    """Two clips of each labelled voice (a seeded shuffle of its recordings, halved), one
-    where a voice has a single recording."""
-    clips = []
-    for voice in MORE_VOICES:
-        files = _files_of(voice)
-        random.Random(voice.name).shuffle(files)
-        halves = (files[0::2], files[1::2]) if len(files) > 1 else (files,)
-        clips += [Clip(voice.name, voice.gender, half, _clip_of(part, seconds))
-                  for half, part in enumerate(halves)]  # fmt: skip
-    return clips
 
 
 def english_references() -> list[tuple[str, Signal]]:

@@ -15,6 +15,7 @@ import json
 import os
 import random
 import subprocess
+import tarfile
 import urllib.request
 import wave
 from dataclasses import dataclass
@@ -23,7 +24,18 @@ from pathlib import Path
 import av
 import numpy as np
 
-__all__ = ["RECORDINGS", "Recording", "debian_package", "held_out", "pypi_sdist", "sample_wav"]
+__all__ = [
+    "MORE_VOICES",
+    "RECORDINGS",
+    "LabelledVoice",
+    "Recording",
+    "debian_package",
+    "held_out",
+    "joined_files",
+    "labelled_files",
+    "pypi_sdist",
+    "sample_wav",
+]
 
 RATE = 16000
 GAP_SECONDS = 0.35
@@ -154,3 +166,53 @@ def sample_wav(recording: Recording, seconds: float = 30.0) -> bytes:
 def held_out(recording: Recording, seconds: float = 30.0) -> np.ndarray:  # type: ignore[type-arg]
     """Other prompts of the same speaker (16 kHz float), never part of the sample."""
     return _joined(recording, 1, seconds)
+
+
+@dataclass(frozen=True)
+class LabelledVoice:
+    """A speaker whose sex their package's own text says (the gender bench's second set)."""
+
+    name: str
+    gender: str
+    package: str  # Debian package, or "name==version" of a PyPI source distribution
+    pattern: str  # glob of the speaker's recordings under the package's files
+
+
+_FILLETS = "usr/share/games/fillets-ng/sound/**/{}/*-{}-*.ogg"
+_TUXPAINT = "usr/share/tuxpaint/stamps/**/*_desc_{}.ogg"
+MORE_VOICES = [
+    *(LabelledVoice(f"fillets-{lang}-{fish}", gender, f"fillets-ng-data-{lang}",
+                    _FILLETS.format(lang, letter))
+      for lang in ("cs", "nl")
+      for fish, gender, letter in (("small", "female", "m"), ("big", "male", "v"))),
+    *(LabelledVoice(f"tuxpaint-{lang}", gender, "tuxpaint-stamps-default", _TUXPAINT.format(lang))
+      for lang, gender in (("es", "female"), ("ro", "female"), ("be", "female"), ("el", "female"),
+                           ("ru", "male"), ("bg", "male"), ("ca", "male"), ("fr", "male"),
+                           ("da", "male"))),
+    LabelledVoice("jfk", "male", "pywhispercpp==1.5.1", "*/whisper.cpp/samples/jfk.wav"),
+]  # fmt: skip
+
+
+def labelled_files(voice: LabelledVoice) -> list[Path]:
+    if "==" not in voice.package:
+        return sorted(debian_package(voice.package).glob(voice.pattern))
+    name, version = voice.package.split("==")
+    folder = cache_dir() / "sdists" / f"{name}-{version}"
+    if not folder.exists():
+        with tarfile.open(pypi_sdist(name, version)) as tar:
+            members = [m for m in tar.getmembers() if Path(m.name).match(voice.pattern)]
+            tar.extractall(folder.with_suffix(".partial"), members, filter="data")
+        folder.with_suffix(".partial").rename(folder)
+    return sorted(folder.glob(voice.pattern))
+
+
+def joined_files(files: list[Path], seconds: float) -> np.ndarray:  # type: ignore[type-arg]
+    gap = np.zeros(RATE // 4, np.float32)
+    parts: list[np.ndarray] = []  # type: ignore[type-arg]
+    for path in files:
+        audio = _decode(path)
+        if len(audio) >= RATE // 2:
+            parts += [audio, gap]
+        if sum(map(len, parts)) >= seconds * RATE:
+            break
+    return np.concatenate(parts)[: round(seconds * RATE)]
