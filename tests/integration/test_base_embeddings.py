@@ -84,4 +84,7 @@ def test_a_shipped_preview_sentence_is_what_the_voice_says_now(voice_key: str, c
         speaker_embedding(resample(a.samples, a.sample_rate, EMBEDDING_RATE))
         for a in (shipped, spoken)
     ]
-    assert cosine(*heard) > 0.99
+    # Kokoro's int8 kernels round differently on different CPUs (renderings made on one machine,
+    # spoken on an AMD EPYC without AVX-512 VNNI: 0.978-0.983), while the two closest different
+    # voices shipped (two of Kumo's mixes) are 0.944 alike: above 0.96 is the same voice.
+    assert cosine(*heard) > 0.96
