@@ -125,7 +125,7 @@ SEGMENT_SECONDS = 3.0
 _QUIET_BELOW_DB = -40.0
 _SAME_SPEAKER_ABOVE = 0.6
 _SECOND_SPEAKER_SHARE = 0.2
-_SECOND_SPEAKER_SEGMENTS = 2  # one odd 3 s segment (a shout, a whisper, a noise) is not a person
+_SECOND_SPEAKER_SEGMENTS = 2  # one odd 3 s segment is not a person
 
 
 def segment_embeddings(samples: Samples) -> Any:
@@ -146,7 +146,7 @@ def second_speaker_seconds(samples: Samples) -> float:
     measurement (human and synthetic speakers: 0.80-0.94; two people: 0.24-0.78, so a pair of
     similar voices is missed rather than one voice refused) and the smaller group holds at least
     a fifth of the segments, and two of them: in a 12 s sample one segment is a quarter, and one
-    actor's single shouted line with babble behind it split off at 0.49-0.53."""
+    segment of an actor's lines with babble behind them split off at 0.49-0.53."""
     return second_voice_seconds(segment_embeddings(samples))
 
 
