@@ -133,18 +133,7 @@ def _prompts(recording: Recording, half: int) -> list[Path]:
 
 
 def _joined(recording: Recording, half: int, seconds: float) -> np.ndarray:  # type: ignore[type-arg]
-    gap = np.zeros(round(GAP_SECONDS * RATE), np.float32)
-    parts: list[np.ndarray] = []  # type: ignore[type-arg]
-    total = 0
-    for path in _prompts(recording, half):
-        audio = _decode(path)
-        if len(audio) < RATE // 2:
-            continue
-        parts += [audio, gap]
-        total += len(audio) + len(gap)
-        if total >= seconds * RATE:
-            break
-    return np.concatenate(parts)[: round(seconds * RATE)]
+    return joined_files(_prompts(recording, half), seconds, GAP_SECONDS)
 
 
 def _wav(samples: np.ndarray) -> bytes:  # type: ignore[type-arg]
@@ -206,13 +195,17 @@ def labelled_files(voice: LabelledVoice) -> list[Path]:
     return sorted(folder.glob(voice.pattern))
 
 
-def joined_files(files: list[Path], seconds: float) -> np.ndarray:  # type: ignore[type-arg]
-    gap = np.zeros(RATE // 4, np.float32)
+def joined_files(files: list[Path], seconds: float, gap_seconds: float = 0.25) -> np.ndarray:  # type: ignore[type-arg]
+    """The first ``seconds`` of the files (each at least 0.5 s) joined with short gaps."""
+    gap = np.zeros(round(gap_seconds * RATE), np.float32)
     parts: list[np.ndarray] = []  # type: ignore[type-arg]
+    total = 0
     for path in files:
         audio = _decode(path)
-        if len(audio) >= RATE // 2:
-            parts += [audio, gap]
-        if sum(map(len, parts)) >= seconds * RATE:
+        if len(audio) < RATE // 2:
+            continue
+        parts += [audio, gap]
+        total += len(audio) + len(gap)
+        if total >= seconds * RATE:
             break
     return np.concatenate(parts)[: round(seconds * RATE)]

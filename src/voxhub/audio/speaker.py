@@ -156,7 +156,9 @@ def second_voice_seconds(segments: Any) -> float:
     count = round(share * len(segments))
     if similarity >= _SAME_SPEAKER_ABOVE or share < _SECOND_SPEAKER_SHARE:
         return 0.0
-    return count * SEGMENT_SECONDS if count >= _SECOND_SPEAKER_SEGMENTS else 0.0
+    if count < _SECOND_SPEAKER_SEGMENTS:
+        return 0.0
+    return count * SEGMENT_SECONDS
 
 
 def two_speaker_split(embeddings: Any) -> tuple[float, float]:
