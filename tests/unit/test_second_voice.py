@@ -8,13 +8,12 @@ import pytest
 
 from voxhub.audio.speaker import second_voice_seconds
 
-_RNG = np.random.default_rng(7)
 _PERSON_A, _PERSON_B = np.eye(256, dtype=np.float32)[:2]
 _SIMILAR_TO_A = _PERSON_A + 0.9 * _PERSON_B  # 0.67 alike: above the 0.6 line
 
 
-def _segments(person: np.ndarray, count: int) -> np.ndarray:
-    spread = _RNG.normal(0.0, 0.02, (count, 256)).astype(np.float32)
+def _segments(person: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    spread = rng.normal(0.0, 0.02, (count, 256)).astype(np.float32)
     return person + spread
 
 
@@ -32,5 +31,6 @@ def _segments(person: np.ndarray, count: int) -> np.ndarray:
 def test_a_second_voice_is_counted_only_when_clearly_another_person(
     first: int, second: int, other: np.ndarray, expected: float
 ) -> None:
-    segments = np.concatenate([_segments(_PERSON_A, first), _segments(other, second)])
+    rng = np.random.default_rng(7)  # each case its own: the same segments however it is run
+    segments = np.concatenate([_segments(_PERSON_A, first, rng), _segments(other, second, rng)])
     assert second_voice_seconds(segments) == expected
